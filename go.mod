@@ -1,0 +1,3 @@
+module github.com/wslua/wslua
+
+go 1.26
