@@ -43,5 +43,10 @@ func (o Opcode) String() string {
 	case OpPong:
 		return "pong"
 	}
-	return "reserved(0x" + string("0123456789abcdef"[o&0xF]) + ")"
+	const hex = "0123456789abcdef"
+	s := "reserved(0x"
+	if o > 0xF { // not a 4-bit value: name it whole, not by its low bits
+		s += hex[o>>4 : o>>4+1]
+	}
+	return s + hex[o&0xF:o&0xF+1] + ")"
 }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const sample = `goos: linux
+pkg: github.com/wslua/wslua/bench
+cpu: Test CPU
+BenchmarkRoundTrip16/impl=ours-2     1000  100 ns/op  0 B/op  0 allocs/op
+BenchmarkRoundTrip16/impl=ours-2     1000  120 ns/op  0 B/op  0 allocs/op
+BenchmarkRoundTrip16/impl=ours-2     1000  300 ns/op  0 B/op  0 allocs/op
+BenchmarkRoundTrip16/impl=gorilla-2  1000  200 ns/op  64 B/op  3 allocs/op
+BenchmarkRoundTrip16/impl=gws-2      1000  150 ns/op  80 B/op  4 allocs/op
+BenchmarkRoundTrip16/impl=tcp-2      1000  110 ns/op  16 B/op  4 allocs/op
+BenchmarkEcho64K/impl=ours-2    100  1000 ns/op  65536.00 MB/s  0 B/op  0 allocs/op
+BenchmarkEcho64K/impl=coder-2   100  1200 ns/op  54613.33 MB/s  0 B/op  0 allocs/op
+BenchmarkConnRead/role=client/binary/size=64K-2  10  5 ns/op  65536 B/op  1 allocs/op
+BenchmarkConnRead/role=client/binary/size=16-2   10  5 ns/op  32 B/op  1 allocs/op
+BenchmarkConnWrite/role=client/size=16-2  10  5 ns/op  0 B/op  0 allocs/op
+BenchmarkConnAtRest/impl=ours-2  1000  5 ns/op  9000 client-B/conn  4000 server-B/conn
+not a benchmark line
+PASS
+`
+
+const framingSample = `pkg: github.com/wslua/wslua/framing
+BenchmarkMask/65536-2  1000  3000 ns/op  21845.33 MB/s  0 B/op  0 allocs/op
+`
+
+const scriptSample = `BenchmarkScriptRoundTrip16/client=lua	20000	30000.0 ns/op	33333 ops/s
+BenchmarkScriptRoundTrip16/client=node	20000	50000.0 ns/op	20000 ops/s
+BenchmarkScriptRoundTrip16/client=go	20000	20000.0 ns/op	50000 ops/s
+`
+
+func sampleSet(t *testing.T) *Set {
+	s := NewSet()
+	for _, in := range []string{sample, framingSample, scriptSample} {
+		require.NoError(t, s.Read(strings.NewReader(in)))
+	}
+	return s
+}
+
+func TestParseAndStat(t *testing.T) {
+	s := sampleSet(t)
+	require.Equal(t, "Test CPU", s.CPU)
+	require.Equal(t, "2", s.Procs)
+	cases := []struct {
+		name, unit  string
+		med, lo, hi float64
+		n           int
+	}{
+		{"RoundTrip16/impl=ours", "ns/op", 120, 100, 300, 3},
+		{"RoundTrip16/impl=gorilla", "allocs/op", 3, 3, 3, 1},
+		{"Echo64K/impl=ours", "MB/s", 65536, 65536, 65536, 1},
+		{"framing.Mask/65536", "MB/s", 21845.33, 21845.33, 21845.33, 1},
+		{"ScriptRoundTrip16/client=lua", "ops/s", 33333, 33333, 33333, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" "+tc.unit, func(t *testing.T) {
+			r, ok := s.Results[tc.name]
+			require.True(t, ok)
+			st, ok := r.Stat(tc.unit)
+			require.True(t, ok)
+			require.Equal(t, Stat{Median: tc.med, Min: tc.lo, Max: tc.hi, N: tc.n}, st)
+		})
+	}
+	_, ok := s.Results["RoundTrip16/impl=ours"].Stat("MB/s")
+	require.False(t, ok)
+}
+
+func TestMedianEven(t *testing.T) {
+	r := &Result{Samples: map[string][]float64{"ns/op": {4, 1, 3, 2}}}
+	require.Equal(t, 2.5, r.Median("ns/op"))
+	require.Equal(t, -1.0, r.Median("B/op"))
+}
+
+func TestSplitVariant(t *testing.T) {
+	cases := []struct{ in, group, variant string }{
+		{"RoundTrip16/impl=ours", "RoundTrip16", "ours"},
+		{"CrossEcho64K/srv=gws", "CrossEcho64K", "gws"},
+		{"ScriptEcho64K/client=node", "ScriptEcho64K", "node"},
+		{"ConnRead/role=client/size=16", "ConnRead", "role=client/size=16"},
+		{"Copy64K", "Copy64K", ""},
+	}
+	for _, tc := range cases {
+		g, v, _ := splitVariant(tc.in)
+		require.Equal(t, tc.group, g, tc.in)
+		require.Equal(t, tc.variant, v, tc.in)
+	}
+}
+
+func TestRatiosAndTargets(t *testing.T) {
+	s := sampleSet(t)
+	g := s.group("RoundTrip16")
+	require.NotNil(t, g)
+	require.Equal(t, "gws", g.BestPeer())
+	require.InDelta(t, 150.0/120, g.Ratio("ours", "gws"), 1e-9)
+	require.InDelta(t, 110.0/120, g.Ratio("ours", "tcp"), 1e-9)
+
+	got := map[string]string{}
+	for _, tg := range s.Targets() {
+		got[tg.Name] = tg.Status
+	}
+	want := map[string]string{
+		"RoundTrip16: ours vs tcp":                             "FAIL", // 0.92×
+		"RoundTrip16: ours vs best peer (gws)":                 "PASS",
+		"Echo64K: ours vs best peer (coder)":                   "PASS", // 1.2×
+		"Stream64K: ours vs tcp":                               "MISSING",
+		"ConnWrite: allocs/op, every size and role":            "PASS",
+		"ConnRead: one allocation of exactly the message size": "FAIL", // 32 B for 16
+		"Masking 64 KiB (framing.Mask)":                        "PASS",
+		"ScriptRoundTrip16: lua vs node":                       "PASS", // 1.67×
+		"ScriptRoundTrip16: lua vs go":                         "PASS", // 0.67×
+		"Connection at rest, client end (Go heap + stacks)":    "FAIL",
+		"Connection at rest, server end (Go heap + stacks)":    "PASS",
+	}
+	for name, st := range want {
+		require.Equal(t, st, got[name], name)
+	}
+}
+
+func TestRunWritesTables(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.txt")
+	require.NoError(t, os.WriteFile(f, []byte(sample), 0o600))
+	var out bytes.Buffer
+	require.NoError(t, run(&out, []string{f}, true))
+	s := out.String()
+	require.Contains(t, s, "## Targets")
+	require.Contains(t, s, "### RoundTrip16")
+	require.Contains(t, s, "| ours | 120 [100–300] | 0 | 0 | 1.25× | 0.92× |")
+
+	empty := filepath.Join(dir, "empty.txt")
+	require.NoError(t, os.WriteFile(empty, []byte("PASS\n"), 0o600))
+	require.Error(t, run(&out, []string{empty}, false))
+	require.Error(t, run(&out, []string{filepath.Join(dir, "missing")}, false))
+}

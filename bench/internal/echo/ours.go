@@ -1,0 +1,59 @@
+//go:build !wsbench_noours
+
+package echo
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/wslua/wslua/handshake"
+	"github.com/wslua/wslua/protocol"
+)
+
+// oursHandler serves EchoPath and SinkPath with the wslua stack, default
+// buffer sizes, reading with ReadAppend into a reused buffer.
+func oursHandler(s *Server) http.Handler {
+	opts := &handshake.UpgradeOptions{Conn: protocol.Options{ReadLimit: MaxMessage}}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sink := r.URL.Path == SinkPath
+		if !sink && r.URL.Path != EchoPath {
+			http.NotFound(w, r)
+			return
+		}
+		if !s.enter() {
+			return
+		}
+		defer s.wg.Done()
+		c, err := handshake.Upgrade(w, r, opts)
+		if err != nil {
+			return
+		}
+		untrack := s.track(closerFunc(c.CloseNow))
+		if untrack == nil {
+			_ = c.CloseNow()
+			return
+		}
+		defer untrack()
+		defer c.CloseNow()
+		ctx := context.Background()
+		var buf []byte
+		for n := 1; ; n++ {
+			var typ protocol.MessageType
+			if typ, buf, err = c.ReadAppend(ctx, buf[:0]); err != nil {
+				return
+			}
+			switch {
+			case !sink:
+				err = c.Write(ctx, typ, buf)
+			case n%AckEvery == 0:
+				err = c.Write(ctx, protocol.MessageBinary, Ack)
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// OursBuilt reports whether the wslua implementation is compiled in.
+const OursBuilt = true

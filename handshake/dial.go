@@ -1,0 +1,300 @@
+package handshake
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wslua/wslua/protocol"
+)
+
+// DialOptions configure Dial. The zero value is valid.
+type DialOptions struct {
+	// Header holds extra request headers, written after the handshake's own
+	// in sorted order. Names and values are validated (no CR, LF, NUL or other
+	// control characters). A Host entry overrides the Host header (the
+	// connection still goes to the URL's host). Upgrade, Connection and the
+	// Sec-WebSocket-* headers may not be set: the handshake writes them.
+	Header http.Header
+	// Subprotocols are offered in Sec-WebSocket-Protocol, in preference
+	// order. Each must be a token. The server may pick one of them or none.
+	Subprotocols []string
+	// TLSConfig configures TLS for wss URLs and https proxies. Nil means the
+	// default configuration, with certificate verification. It is cloned; an
+	// unset ServerName defaults to the host being connected to, and unset
+	// NextProtos to "http/1.1".
+	TLSConfig *tls.Config
+	// DialTimeout, if positive, bounds the whole dial: TCP connect, proxy,
+	// TLS and the opening handshake, in addition to the context.
+	DialTimeout time.Duration
+	// Proxy returns the proxy for a request URL, or nil for a direct
+	// connection. The URL it sees has scheme http for ws and https for wss, so
+	// net/http-style functions apply. Supported proxy schemes: http and https
+	// (HTTP CONNECT, with Basic Proxy-Authorization from the proxy URL's
+	// credentials), socks5 (target resolved locally) and socks5h (resolved
+	// by the proxy). Nil means the environment: HTTP_PROXY, HTTPS_PROXY and
+	// NO_PROXY as read by golang.org/x/net/http/httpproxy at each Dial
+	// (loopback addresses are never proxied).
+	Proxy func(*url.URL) (*url.URL, error)
+	// NetDialContext, if set, makes the TCP connection (to the server or the
+	// proxy) instead of a net.Dialer.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Conn holds the options of the resulting Conn. Its Role is forced to
+	// protocol.RoleClient and its Subprotocol set to the server's choice.
+	Conn protocol.Options
+}
+
+// Dial opens a WebSocket connection to rawURL (ws://, wss://, or their
+// aliases http:// and https://) and performs the opening handshake.
+//
+// Credentials in the URL (ws://user:pass@host/) are sent as a Basic
+// Authorization header and never appear in errors. Redirects are not
+// followed. The context bounds the dial and the handshake only, not the
+// returned connection.
+//
+// The response is returned whenever the server answered, also on failure:
+// then its Body holds at most 1 KiB of the original body. Every error is a
+// *HandshakeError.
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*protocol.Conn, *http.Response, error) {
+	hc, resp, err := dial(ctx, rawURL, opts)
+	if err != nil {
+		return nil, resp, err
+	}
+	var co protocol.Options
+	if opts != nil {
+		co = opts.Conn
+	}
+	co.Role = protocol.RoleClient
+	co.Subprotocol = hc.subprotocol
+	return protocol.NewConn(hc.conn, hc.br, &co), resp, nil
+}
+
+// clientConn is the outcome of a successful client handshake.
+type clientConn struct {
+	conn        net.Conn      // the connection (TLS on top of TCP for wss)
+	br          *bufio.Reader // reads conn; may already hold the first frames
+	subprotocol string        // the server's choice, or ""
+}
+
+// aLongTimeAgo is a deadline in the past, used to abort blocked I/O.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// dial performs everything Dial does except building the protocol.Conn.
+func dial(ctx context.Context, rawURL string, opts *DialOptions) (*clientConn, *http.Response, error) {
+	if ctx == nil {
+		return nil, nil, &HandshakeError{Op: opDial, Reason: "nil context"}
+	}
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	t, err := parseTarget(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	req, err := newRequest(t, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts.DialTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.DialTimeout)
+		defer cancel()
+	}
+	pu, err := opts.proxyFor(t)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	dialFn := forwardDialer(opts.NetDialContext)
+	if dialFn == nil {
+		var d net.Dialer
+		dialFn = d.DialContext
+	}
+	var raw net.Conn
+	switch {
+	case pu == nil:
+		raw, err = dialFn(ctx, "tcp", t.addr)
+		if err != nil {
+			return nil, nil, &HandshakeError{Op: opDial, Reason: "connecting to " + t.addr, Err: ctxErrOr(ctx, err)}
+		}
+	case pu.Scheme == "socks5" || pu.Scheme == "socks5h":
+		if raw, err = dialSOCKS(ctx, pu, t, dialFn); err != nil {
+			return nil, nil, err
+		}
+	default:
+		raw, err = dialFn(ctx, "tcp", proxyAddr(pu))
+		if err != nil {
+			return nil, nil, &HandshakeError{Op: opProxy, Reason: "connecting to proxy " + strconv.Quote(redactURL(pu)), Err: ctxErrOr(ctx, err)}
+		}
+	}
+
+	// From here on every step does I/O on raw: cancelling the context (or its
+	// deadline passing) sets a past deadline that aborts it.
+	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(aLongTimeAgo) })
+	hc, resp, err := handshake(ctx, raw, t, pu, req, opts)
+	if !stop() && err == nil {
+		err = &HandshakeError{Op: opHandshake, Reason: "dial aborted", Err: ctx.Err()}
+	}
+	if err != nil {
+		raw.Close()
+		return nil, resp, err
+	}
+	if err := raw.SetDeadline(time.Time{}); err != nil {
+		raw.Close()
+		return nil, resp, &HandshakeError{Op: opHandshake, Reason: "clearing the deadline", Err: err}
+	}
+	return hc, resp, nil
+}
+
+// handshake runs the steps after the first TCP connection: the HTTP CONNECT
+// exchange (http and https proxies), TLS (wss), the upgrade request and its
+// response.
+func handshake(ctx context.Context, raw net.Conn, t *target, pu *url.URL, req *request, opts *DialOptions) (*clientConn, *http.Response, error) {
+	conn := raw
+	if pu != nil && (pu.Scheme == "http" || pu.Scheme == "https") {
+		if pu.Scheme == "https" {
+			tc := tls.Client(conn, tlsConfig(opts.TLSConfig, stripZone(pu.Hostname()), true))
+			if err := tc.HandshakeContext(ctx); err != nil {
+				return nil, nil, &HandshakeError{Op: opProxy, Reason: "TLS handshake with proxy " + strconv.Quote(redactURL(pu)), Err: ctxErrOr(ctx, err)}
+			}
+			conn = tc
+		}
+		var err error
+		if conn, err = httpConnect(ctx, conn, pu, t.addr); err != nil {
+			return nil, nil, err
+		}
+	}
+	if t.secure {
+		tc := tls.Client(conn, tlsConfig(opts.TLSConfig, stripZone(t.host), false))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, nil, &HandshakeError{Op: opTLS, Reason: "TLS handshake with " + t.addr, Err: ctxErrOr(ctx, err)}
+		}
+		conn = tc
+	}
+
+	if _, err := conn.Write(req.bytes); err != nil {
+		return nil, nil, &HandshakeError{Op: opHandshake, Reason: "writing request", Err: ctxErrOr(ctx, err)}
+	}
+	size := opts.Conn.ReadBufferSize
+	if size <= 0 {
+		size = 4096
+	}
+	lim := &headLimiter{r: conn, n: maxResponseHead}
+	br := bufio.NewReaderSize(lim, size)
+	beforeBody := func() {
+		if ctx.Err() == nil {
+			raw.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+		}
+	}
+	resp, sub, err := readResponse(br, lim, &req.check, beforeBody)
+	if err != nil {
+		var he *HandshakeError
+		if errors.As(err, &he) && he.Err != nil {
+			he.Err = ctxErrOr(ctx, he.Err)
+		}
+		return nil, resp, err
+	}
+	return &clientConn{conn: conn, br: br, subprotocol: sub}, resp, nil
+}
+
+// tlsConfig returns a copy of base for a connection to serverName. For a
+// proxy the name always replaces base's ServerName, which is meant for the
+// WebSocket server.
+func tlsConfig(base *tls.Config, serverName string, forProxy bool) *tls.Config {
+	var c *tls.Config
+	if base == nil {
+		c = &tls.Config{}
+	} else {
+		c = base.Clone()
+	}
+	if forProxy || c.ServerName == "" {
+		c.ServerName = serverName
+	}
+	if len(c.NextProtos) == 0 {
+		c.NextProtos = []string{"http/1.1"}
+	}
+	return c
+}
+
+// ctxErrOr returns the context's error when it is done (an I/O error then
+// merely reflects the aborted deadline), else err.
+func ctxErrOr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// request is a prepared upgrade request.
+type request struct {
+	bytes []byte        // the whole request head
+	check responseCheck // what the response must satisfy
+}
+
+// newRequest validates the options and writes the request for t.
+func newRequest(t *target, opts *DialOptions) (*request, error) {
+	bad := func(format string, args ...any) (*request, error) {
+		return nil, &HandshakeError{Op: opDial, Reason: fmt.Sprintf(format, args...)}
+	}
+	if err := checkExtraHeaders(opts.Header, reservedRequestHeaders); err != nil {
+		return bad("%v", err)
+	}
+	hostHeader := t.hostHeader
+	if v := opts.Header.Values(hdrHost); len(v) > 1 {
+		return bad("more than one Host header")
+	} else if len(v) == 1 {
+		hostHeader = v[0]
+	}
+	if t.user != nil && len(opts.Header.Values(hdrAuth)) > 0 {
+		return bad("both URL credentials and an Authorization header given")
+	}
+	for i, p := range opts.Subprotocols {
+		if !isToken(p) {
+			return bad("invalid subprotocol %q (must be a token)", p)
+		}
+		for _, q := range opts.Subprotocols[:i] {
+			if p == q {
+				return bad("subprotocol %q offered twice", p)
+			}
+		}
+	}
+	key, err := newKey()
+	if err != nil {
+		return nil, &HandshakeError{Op: opDial, Reason: "generating Sec-WebSocket-Key", Err: err}
+	}
+
+	var buf bytes.Buffer
+	buf.WriteString("GET ")
+	buf.WriteString(t.requestURI)
+	buf.WriteString(" HTTP/1.1\r\n")
+	writeHeader(&buf, "Host", hostHeader)
+	writeHeader(&buf, "Upgrade", "websocket")
+	writeHeader(&buf, "Connection", "Upgrade")
+	writeHeader(&buf, "Sec-WebSocket-Key", key)
+	writeHeader(&buf, "Sec-WebSocket-Version", "13")
+	if len(opts.Subprotocols) > 0 {
+		writeHeader(&buf, "Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
+	}
+	var exts []clientExtension // none offered yet
+	for _, e := range exts {
+		writeHeader(&buf, "Sec-WebSocket-Extensions", e.offer())
+	}
+	if t.user != nil {
+		writeHeader(&buf, "Authorization", basicAuth(t.user))
+	}
+	writeExtraHeaders(&buf, opts.Header, hdrHost)
+	buf.WriteString("\r\n")
+	return &request{
+		bytes: buf.Bytes(),
+		check: responseCheck{key: key, subprotocols: opts.Subprotocols, extensions: exts},
+	}, nil
+}

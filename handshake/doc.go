@@ -1,0 +1,17 @@
+// Package handshake implements the WebSocket opening handshake of RFC 6455,
+// section 4, on both sides of the connection.
+//
+// Dial is the client: it connects to a ws:// or wss:// URL, directly or
+// through an HTTP CONNECT or SOCKS5 proxy, writes the upgrade request by
+// hand, validates the server's answer and returns a *protocol.Conn. Upgrade is
+// the server: it validates an upgrade request received by a net/http handler,
+// hijacks the connection, answers 101 Switching Protocols and returns a
+// *protocol.Conn.
+//
+// Every failure is reported as a *HandshakeError, which says what was wrong
+// and, when an HTTP response was involved, carries its status code and a short
+// excerpt of its body. Credentials given in a URL never appear in an error.
+//
+// No extension is negotiated yet: Dial offers none and fails if the server
+// selects one; Upgrade ignores the client's offers.
+package handshake

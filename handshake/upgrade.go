@@ -1,0 +1,180 @@
+package handshake
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wslua/wslua/protocol"
+)
+
+// responseWriteTimeout bounds writing the 101 response on the hijacked
+// connection.
+const responseWriteTimeout = 10 * time.Second
+
+// UpgradeOptions configure Upgrade. The zero value is valid.
+type UpgradeOptions struct {
+	// Subprotocols are the subprotocols the server supports, in preference
+	// order. The first of them that the client offered is selected.
+	Subprotocols []string
+	// CheckOrigin reports whether the request's Origin is acceptable; if not,
+	// the client gets 403 Forbidden. Nil allows a request without Origin, or
+	// one whose Origin host equals r.Host (ASCII case-insensitively).
+	CheckOrigin func(r *http.Request) bool
+	// ResponseHeader holds extra headers for the 101 response (Set-Cookie,
+	// for example). Upgrade, Connection and the Sec-WebSocket-* headers may
+	// not be set.
+	ResponseHeader http.Header
+	// Conn holds the options of the resulting Conn. Its Role is forced to
+	// protocol.RoleServer and its Subprotocol set to the selected one.
+	Conn protocol.Options
+}
+
+// Upgrade validates r as a WebSocket opening handshake, hijacks the
+// connection, answers 101 Switching Protocols and returns the connection.
+//
+// If the request is not acceptable, Upgrade answers it with an error status
+// and a plain-text reason, and returns a *HandshakeError carrying that status:
+// 405 for a method other than GET, 426 (with Sec-WebSocket-Version: 13) for an
+// unsupported version, 403 when the origin check fails, 400 for the rest of
+// the request's faults, 500 for an invalid ResponseHeader or a
+// ResponseWriter that cannot be hijacked. The handler must not write to w
+// after Upgrade returns.
+//
+// Extension offers are ignored for now: no extension is ever selected.
+func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*protocol.Conn, error) {
+	if opts == nil {
+		opts = &UpgradeOptions{}
+	}
+	key, code, reason := checkRequest(w, r, opts)
+	if code != 0 {
+		return nil, refuse(w, code, reason)
+	}
+	if err := checkExtraHeaders(opts.ResponseHeader, reservedResponseHeaders); err != nil {
+		// A fault of the server's code: the client is not told the details.
+		http.Error(w, "websocket: internal server error", http.StatusInternalServerError)
+		return nil, &HandshakeError{Op: opUpgrade, Reason: "invalid UpgradeOptions.ResponseHeader", StatusCode: http.StatusInternalServerError, Err: err}
+	}
+	sub := chooseSubprotocol(r.Header.Values(hdrProtocol), opts.Subprotocols)
+
+	var buf bytes.Buffer
+	buf.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
+	writeHeader(&buf, "Upgrade", "websocket")
+	writeHeader(&buf, "Connection", "Upgrade")
+	writeHeader(&buf, "Sec-WebSocket-Accept", AcceptKey(key))
+	if sub != "" {
+		writeHeader(&buf, "Sec-WebSocket-Protocol", sub)
+	}
+	writeExtraHeaders(&buf, opts.ResponseHeader)
+	buf.WriteString("\r\n")
+
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		e := refuse(w, http.StatusInternalServerError, "cannot take over the connection")
+		e.Err = err
+		return nil, e
+	}
+	// net/http clears the server's deadlines on hijack; bound our write.
+	nc.SetWriteDeadline(time.Now().Add(responseWriteTimeout))
+	if _, err := nc.Write(buf.Bytes()); err != nil {
+		nc.Close()
+		return nil, &HandshakeError{Op: opUpgrade, Reason: "writing the 101 response", Err: err}
+	}
+	nc.SetWriteDeadline(time.Time{})
+
+	// Bytes the client sent after its request (its first frames, perhaps)
+	// are buffered in brw.Reader and must be read from it. Without any,
+	// protocol.NewConn reads the connection through a reader of its own,
+	// sized by Conn.ReadBufferSize, bypassing net/http's reader.
+	var br *bufio.Reader
+	if brw.Reader.Buffered() > 0 {
+		br = brw.Reader
+	}
+	co := opts.Conn
+	co.Role = protocol.RoleServer
+	co.Subprotocol = sub
+	return protocol.NewConn(nc, br, &co), nil
+}
+
+// checkRequest validates the upgrade request. It returns the client's key, or
+// the status and reason to refuse the request with.
+func checkRequest(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (key string, code int, reason string) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		return "", http.StatusMethodNotAllowed, fmt.Sprintf("request method must be GET, not %q", sanitize(r.Method, maxPeerText))
+	}
+	if r.ProtoMajor != 1 || r.ProtoMinor < 1 {
+		return "", http.StatusBadRequest, fmt.Sprintf("HTTP/1.1 required, not %q", sanitize(r.Proto, maxPeerText))
+	}
+	if !hasToken(r.Header.Values(hdrConnection), "upgrade") {
+		return "", http.StatusBadRequest, "the Connection header lacks the \"upgrade\" token"
+	}
+	if !hasToken(r.Header.Values(hdrUpgrade), "websocket") {
+		return "", http.StatusBadRequest, "the Upgrade header lacks \"websocket\""
+	}
+	if v := r.Header.Values(hdrVersion); len(v) != 1 || strings.TrimSpace(v[0]) != "13" {
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		return "", http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version (only 13 is supported)"
+	}
+	v := r.Header.Values(hdrKey)
+	switch {
+	case len(v) == 0:
+		return "", http.StatusBadRequest, "missing Sec-WebSocket-Key header"
+	case len(v) > 1:
+		return "", http.StatusBadRequest, "more than one Sec-WebSocket-Key header"
+	case !validKey(v[0]):
+		return "", http.StatusBadRequest, "Sec-WebSocket-Key is not the base64 encoding of 16 bytes"
+	}
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+		return "", http.StatusBadRequest, "the upgrade request must not have a body"
+	}
+	check := opts.CheckOrigin
+	if check == nil {
+		check = sameOrigin
+	}
+	if !check(r) {
+		return "", http.StatusForbidden, "origin not allowed"
+	}
+	return strings.TrimSpace(v[0]), 0, ""
+}
+
+// refuse answers the request with code and a plain-text reason and returns
+// the matching error.
+func refuse(w http.ResponseWriter, code int, reason string) *HandshakeError {
+	http.Error(w, "websocket: "+reason, code)
+	return &HandshakeError{Op: opUpgrade, Reason: reason, StatusCode: code}
+}
+
+// sameOrigin is the default origin check: no Origin header, or one whose host
+// equals the request's Host.
+func sameOrigin(r *http.Request) bool {
+	v := r.Header.Values(hdrOrigin)
+	if len(v) == 0 {
+		return true
+	}
+	if len(v) > 1 {
+		return false
+	}
+	u, err := url.Parse(v[0])
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// chooseSubprotocol returns the first of the server's subprotocols that the
+// client offered in values, or "".
+func chooseSubprotocol(values, server []string) string {
+	offered := listElements(values)
+	for _, s := range server {
+		if isToken(s) && slices.Contains(offered, s) {
+			return s
+		}
+	}
+	return ""
+}

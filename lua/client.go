@@ -1,0 +1,223 @@
+package lua
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wslua/wslua/lua/scheduler"
+	"github.com/wslua/wslua/protocol"
+)
+
+// connState is the life stage of a client.
+type connState int
+
+const (
+	stateConnecting connState = iota // dialing
+	stateOpen                        // usable
+	stateClosing                     // client:close() sent a close frame
+	stateClosed                      // ended: the reader saw the end, or the host stopped
+)
+
+func (s connState) String() string {
+	switch s {
+	case stateConnecting:
+		return "connecting"
+	case stateOpen:
+		return "open"
+	case stateClosing:
+		return "closing"
+	}
+	return "closed"
+}
+
+// goingAwayReason is the reason of the close frame sent when the host stops
+// the script.
+const goingAwayReason = "going away"
+
+// client is the Go side of a websocket.client userdata. Its methods other
+// than those documented as VM-only may be called from any goroutine.
+type client struct {
+	url  string // the URL without credentials, query or fragment (tostring)
+	opts connectOptions
+	ch   *scheduler.Channel // the receive channel, closed by the reader
+
+	// deliverCtx bounds the reader's hand-over of messages to ch; it is
+	// canceled when the host stops (shutdown) or the reader ends.
+	deliverCtx    context.Context
+	cancelDeliver context.CancelFunc
+	dropping      atomic.Bool // a delivery failed: discard everything else
+	// closeInitiated: this end sent a close frame (client:close or host
+	// stop), so an unanswered handshake ends with 1006.
+	closeInitiated atomic.Bool
+
+	mu          sync.Mutex
+	state       connState
+	conn        *protocol.Conn // set once the handshake succeeded
+	subprotocol string
+	unregister  func()      // removes the scheduler closer; nil without scheduler
+	stopWatch   func() bool // stops watching the host context; nil without one
+
+	readerDone   chan struct{} // closed when the reader ended, or will never run
+	releaseOnce  sync.Once
+	shutdownOnce sync.Once
+}
+
+func newClient(url string, opts connectOptions) *client {
+	c := &client{url: url, opts: opts, readerDone: make(chan struct{})}
+	c.deliverCtx, c.cancelDeliver = context.WithCancel(context.Background())
+	return c
+}
+
+// protocolOptions are the protocol.Options of the client's connection.
+func (c *client) protocolOptions() protocol.Options {
+	return protocol.Options{
+		Role:         protocol.RoleClient,
+		ReadLimit:    c.opts.MaxMessageSize,
+		ReadTimeout:  c.opts.ReadTimeout,
+		WriteTimeout: c.opts.WriteTimeout,
+		PingInterval: c.opts.PingInterval,
+		PongTimeout:  c.opts.PongTimeout,
+		CloseTimeout: c.opts.CloseTimeout,
+		OnPing:       func(p []byte) { c.deliver(message{typ: typePing, data: clone(p)}) },
+		OnPong:       func(p []byte) { c.deliver(message{typ: typePong, data: clone(p)}) },
+	}
+}
+
+func clone(p []byte) []byte { return append([]byte{}, p...) }
+
+// start makes a dialed connection the client's and starts the reader. It
+// fails (and closes conn) when the host stopped meanwhile.
+func (c *client) start(conn *protocol.Conn) bool {
+	c.mu.Lock()
+	if c.state != stateConnecting {
+		c.mu.Unlock()
+		_ = conn.CloseNow()
+		c.abort()
+		return false
+	}
+	c.conn = conn
+	c.subprotocol = conn.Subprotocol()
+	c.state = stateOpen
+	c.mu.Unlock()
+	go c.readLoop()
+	return true
+}
+
+// abort ends a client whose reader will never run (failed dial).
+func (c *client) abort() {
+	c.mu.Lock()
+	c.state = stateClosed
+	c.mu.Unlock()
+	c.release()
+	close(c.readerDone)
+}
+
+// release drops the client's registrations: the scheduler closer, the host
+// context watch, and the delivery context. Idempotent.
+func (c *client) release() {
+	c.releaseOnce.Do(func() {
+		c.mu.Lock()
+		unregister, stopWatch := c.unregister, c.stopWatch
+		c.mu.Unlock()
+		if stopWatch != nil {
+			stopWatch()
+		}
+		if unregister != nil {
+			unregister()
+		}
+		c.cancelDeliver()
+	})
+}
+
+// readLoop is the reader goroutine: it hands every message to the receive
+// channel, then the final close message, then closes the channel. Pings and
+// pongs arrive through the protocol callbacks (deliver).
+func (c *client) readLoop() {
+	defer close(c.readerDone)
+	defer c.release()
+	defer c.ch.CloseGo()
+	for {
+		typ, data, err := c.conn.Read(context.Background())
+		if err != nil {
+			c.mu.Lock()
+			c.state = stateClosed
+			c.mu.Unlock()
+			c.deliver(finalMessage(err, c.closeInitiated.Load()))
+			return
+		}
+		m := message{typ: typeBinary, data: data}
+		if typ == protocol.MessageText {
+			m.typ = typeText
+		}
+		c.deliver(m)
+	}
+}
+
+// deliver hands m to the receive channel, waiting while it is full
+// (backpressure). Once a delivery failed (host stopped, channel closed by
+// the script) everything else is discarded, so the reader keeps reading
+// until the connection ends.
+func (c *client) deliver(m message) {
+	if c.dropping.Load() {
+		return
+	}
+	if err := c.ch.SendGo(c.deliverCtx, m); err != nil {
+		c.dropping.Store(true)
+	}
+}
+
+// Close implements io.Closer for scheduler.RegisterCloser: the host stops.
+func (c *client) Close() error {
+	c.shutdown()
+	return nil
+}
+
+// shutdown ends the connection because the host stops the script: it
+// abandons pending deliveries, sends close 1001 (going away) if the
+// connection is open, and waits until the reader goroutine has ended.
+func (c *client) shutdown() {
+	c.shutdownOnce.Do(func() {
+		c.dropping.Store(true)
+		c.cancelDeliver()
+		c.mu.Lock()
+		prev, conn := c.state, c.conn
+		c.state = stateClosed
+		c.mu.Unlock()
+		if conn == nil {
+			return // still dialing: start closes the connection
+		}
+		if prev == stateOpen {
+			c.closeInitiated.Store(true)
+			_ = conn.Close(protocol.StatusGoingAway, goingAwayReason)
+		}
+		_ = conn.CloseNow()
+		<-c.readerDone
+	})
+}
+
+// beginClose moves an open client to closing and returns its connection;
+// ok is false if the client was not open.
+func (c *client) beginClose() (conn *protocol.Conn, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return nil, false
+	}
+	c.state = stateClosing
+	c.closeInitiated.Store(true)
+	return c.conn, true
+}
+
+// openConn returns the connection if the client is open.
+func (c *client) openConn() (*protocol.Conn, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn, c.state == stateOpen
+}
+
+func (c *client) currentState() connState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}

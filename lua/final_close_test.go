@@ -1,0 +1,79 @@
+package lua
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// finalCloseScript connects to URL with OPTS, runs ACTION, drains the
+// receive channel and prints the final close message; it also checks that
+// exactly one close message came, that the channel stays closed, that send
+// fails with "closed" and that close is harmless afterwards.
+const finalCloseScript = `
+	local client, err = websocket.connect(URL, OPTS)
+	assert(client, err)
+	local ch = client:receive()
+	ACTION
+	local last, closes = nil, 0
+	while true do
+		local m, ok = ch:receive()
+		if not ok then break end
+		if m.type == websocket.TYPE_CLOSE then closes = closes + 1 end
+		last = m
+	end
+	assert(closes == 1, "close messages: " .. closes)
+	assert(last.type == websocket.TYPE_CLOSE, last.type)
+	assert(last.data == last.reason)
+	print(last.code, last.reason)
+	local v, ok = ch:receive()
+	assert(v == nil and ok == false)
+	local sent, serr = client:send("x")
+	assert(sent == false and serr:find("closed"), tostring(serr))
+	assert(client:close() == true)
+	assert(tostring(client):find(", closed%)$"), tostring(client))
+`
+
+func TestFinalCloseMessage(t *testing.T) {
+	s := newServer(t, nil)
+	tests := []struct {
+		name   string
+		path   string
+		opts   string
+		action string
+		code   int
+		reason string // substring of the reason
+	}{
+		{"our close", "/", "{}", `assert(client:close(websocket.CLOSE_CODES.GOING_AWAY, "bye"))`, 1001, ""},
+		{"our close default code", "/", "{}", `assert(client:close())`, 1000, ""},
+		{"peer close", "/close?code=4001&reason=server+bye", "{}", "", 4001, "server bye"},
+		{"peer close without code", "/close", "{}", "", 1005, ""},
+		{"protocol error: masked frame", "/masked", "{}", "", 1002, "mask"},
+		{"protocol error: reserved opcode", "/opcode", "{}", "", 1002, "opcode"},
+		{"invalid UTF-8", "/badutf8", "{}", "", 1007, "UTF-8"},
+		{"message too big", "/send?text=0123456789", "{max_message_size = 4}", "", 1009, "read limit"},
+		{"network drop", "/drop", "{}", "", 1006, "connection lost"},
+		{"network drop mid payload", "/drop?after=payload", "{}", "", 1006, "connection lost"},
+		{"read timeout", "/stall", "{read_timeout = 50}", "", 1006, "read timeout"},
+		{"pong timeout", "/stall", `{ping_interval = 20, pong_timeout = "50ms"}`, "", 1006, "pong"},
+		{"unanswered close", "/noclose", "{close_timeout = 100}", `assert(client:close(1000, "bye"))`, 1006, "no close frame from the peer within the close timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := strings.NewReplacer("URL", `WS .. "`+tt.path+`"`, "OPTS", tt.opts, "ACTION", tt.action).Replace(finalCloseScript)
+			out := mustRunLua(t, s.URL(), src)
+			var code int
+			var reason string
+			line := strings.TrimSuffix(out, "\n")
+			parts := strings.SplitN(line, "\t", 2)
+			require.Len(t, parts, 2, out)
+			_, err := fmtSscan(parts[0], &code)
+			require.NoError(t, err)
+			reason = parts[1]
+			t.Logf("%d %q", code, reason)
+			require.Equal(t, tt.code, code, "reason: %s", reason)
+			require.Contains(t, reason, tt.reason)
+		})
+	}
+}

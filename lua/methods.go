@@ -1,0 +1,245 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"unicode/utf8"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/wslua/wslua/lua/scheduler"
+	"github.com/wslua/wslua/protocol"
+)
+
+// clientTypeName names the client metatable in the registry.
+const clientTypeName = "websocket.client"
+
+// maxControlPayload is the largest ping or pong payload (RFC 6455, 5.5).
+const maxControlPayload = 125
+
+// maxCloseReason is the largest close reason: 125 bytes minus the code.
+const maxCloseReason = 123
+
+// errClosedText is returned by send, ping and friends once the client is
+// closing or closed.
+const errClosedText = "websocket: connection closed"
+
+var clientMethods = map[string]glua.LGFunction{
+	"send":     clientSend,
+	"ping":     clientPing,
+	"close":    clientClose,
+	"receive":  clientReceive,
+	"protocol": clientProtocol,
+}
+
+// registerClientType creates the client metatable of L.
+func registerClientType(L *glua.LState) {
+	mt := L.NewTypeMetatable(clientTypeName)
+	mt.RawSetString("__index", L.SetFuncs(L.NewTable(), clientMethods))
+	mt.RawSetString("__tostring", L.NewFunction(clientToString))
+	mt.RawSetString("__metatable", glua.LString(clientTypeName))
+}
+
+// newClientValue wraps c in a userdata with the client metatable.
+func newClientValue(L *glua.LState, c *client) *glua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = c
+	L.SetMetatable(ud, L.GetTypeMetatable(clientTypeName))
+	return ud
+}
+
+// checkClient returns the client given as argument 1 (the method receiver),
+// raising an argument error for anything else: calling a method with "."
+// instead of ":" is a bug in the script, not a run-time failure.
+func checkClient(L *glua.LState) *client {
+	if ud, ok := L.Get(1).(*glua.LUserData); ok {
+		if c, ok := ud.Value.(*client); ok {
+			return c
+		}
+	}
+	L.ArgError(1, "websocket client expected (use client:method(...))")
+	return nil
+}
+
+// pushFail pushes false, msg and returns 2.
+func pushFail(L *glua.LState, format string, args ...any) int {
+	L.Push(glua.LFalse)
+	L.Push(glua.LString(fmt.Sprintf(format, args...)))
+	return 2
+}
+
+// awaitResult finishes an Await whose work returns an error or nil: true,
+// or false and the error's text.
+func awaitResult(L *glua.LState, result any) int {
+	if err, ok := result.(error); ok && err != nil {
+		return pushFail(L, "%s", errorText(err))
+	}
+	L.Push(glua.LTrue)
+	return 1
+}
+
+// luaBytes reads argument n as bytes: a string (or a number, converted as
+// Lua does).
+func luaBytes(L *glua.LState, n int, what string, optional bool) ([]byte, error) {
+	switch v := L.Get(n).(type) {
+	case glua.LString:
+		return []byte(v), nil
+	case glua.LNumber:
+		return []byte(v.String()), nil
+	case *glua.LNilType:
+		if optional {
+			return nil, nil
+		}
+	}
+	return nil, fmt.Errorf("%s must be a string, got %s", what, L.Get(n).Type())
+}
+
+// clientSend is client:send(data [, type]): a text message by default, or
+// TYPE_BINARY, TYPE_PING, TYPE_PONG. It returns true, or false and an error.
+func clientSend(L *glua.LState) int {
+	c := checkClient(L)
+	data, err := luaBytes(L, 2, "data", false)
+	if err != nil {
+		return pushFail(L, "websocket: %v", err)
+	}
+	typ := typeText
+	switch v := L.Get(3).(type) {
+	case *glua.LNilType:
+	case glua.LString:
+		typ = string(v)
+	default:
+		return pushFail(L, "websocket: message type must be a string, got %s", v.Type())
+	}
+	return send(L, c, typ, data)
+}
+
+// clientPing is client:ping([data]): send a ping (the pong arrives on the
+// receive channel as a TYPE_PONG message).
+func clientPing(L *glua.LState) int {
+	c := checkClient(L)
+	data, err := luaBytes(L, 2, "ping data", true)
+	if err != nil {
+		return pushFail(L, "websocket: %v", err)
+	}
+	return send(L, c, typePing, data)
+}
+
+// send validates and sends one message or control frame.
+func send(L *glua.LState, c *client, typ string, data []byte) int {
+	var write func(ctx context.Context, conn *protocol.Conn) error
+	switch typ {
+	case typeText, typeBinary:
+		mt := protocol.MessageBinary
+		if typ == typeText {
+			if !utf8.Valid(data) {
+				return pushFail(L, "websocket: invalid UTF-8 in text message (send it as websocket.TYPE_BINARY)")
+			}
+			mt = protocol.MessageText
+		}
+		write = func(ctx context.Context, conn *protocol.Conn) error { return conn.Write(ctx, mt, data) }
+	case typePing, typePong:
+		if len(data) > maxControlPayload {
+			return pushFail(L, "websocket: %s payload is %d bytes, at most %d allowed", typ, len(data), maxControlPayload)
+		}
+		write = func(ctx context.Context, conn *protocol.Conn) error {
+			if typ == typePing {
+				return conn.Ping(ctx, data)
+			}
+			return conn.Pong(ctx, data)
+		}
+	case typeClose:
+		return pushFail(L, "websocket: use client:close(code, reason) to send a close frame")
+	default:
+		return pushFail(L, "websocket: unknown message type %q (want text, binary, ping or pong)", typ)
+	}
+	conn, ok := c.openConn()
+	if !ok {
+		return pushFail(L, "%s", errClosedText)
+	}
+	return scheduler.Await(L, func(ctx context.Context) any {
+		return write(ctx, conn)
+	}, awaitResult)
+}
+
+// clientClose is client:close([code [, reason]]): the closing handshake,
+// then the receive channel delivers the final close message and closes.
+// Closing a client that is already closing or closed returns true.
+func clientClose(L *glua.LState) int {
+	c := checkClient(L)
+	code := int(protocol.StatusNormalClosure)
+	switch v := L.Get(2).(type) {
+	case *glua.LNilType:
+	case glua.LNumber:
+		f := float64(v)
+		if f < 0 || f > 65535 || f != math.Trunc(f) || !sendableCloseCode(int(f)) {
+			return pushFail(L, "websocket: close code %v may not be sent (use 1000-1003, 1007-1014 or 3000-4999)", v)
+		}
+		code = int(f)
+	default:
+		return pushFail(L, "websocket: close code must be a number, got %s", v.Type())
+	}
+	var reason string
+	switch v := L.Get(3).(type) {
+	case *glua.LNilType:
+	case glua.LString:
+		reason = string(v)
+	default:
+		return pushFail(L, "websocket: close reason must be a string, got %s", v.Type())
+	}
+	if len(reason) > maxCloseReason {
+		return pushFail(L, "websocket: close reason is %d bytes, at most %d allowed", len(reason), maxCloseReason)
+	}
+	if !utf8.ValidString(reason) {
+		return pushFail(L, "websocket: close reason is not valid UTF-8")
+	}
+	conn, ok := c.beginClose()
+	if !ok {
+		L.Push(glua.LTrue)
+		return 1
+	}
+	return scheduler.Await(L, func(context.Context) any {
+		return closeResult(conn.Close(protocol.StatusCode(code), reason))
+	}, awaitResult)
+}
+
+// clientReceive is client:receive(): the receive channel, the same on every
+// call.
+func clientReceive(L *glua.LState) int {
+	c := checkClient(L)
+	L.Push(c.ch.LValue())
+	return 1
+}
+
+// clientProtocol is client:protocol(): the subprotocol the server selected,
+// or nil.
+func clientProtocol(L *glua.LState) int {
+	c := checkClient(L)
+	c.mu.Lock()
+	p := c.subprotocol
+	c.mu.Unlock()
+	if p == "" {
+		L.Push(glua.LNil)
+	} else {
+		L.Push(glua.LString(p))
+	}
+	return 1
+}
+
+// clientToString is tostring(client): websocket.client(ws://host/path, open).
+func clientToString(L *glua.LState) int {
+	c := checkClient(L)
+	L.Push(glua.LString(fmt.Sprintf("%s(%s, %s)", clientTypeName, c.url, c.currentState())))
+	return 1
+}
+
+// closeResult maps the result of protocol.Conn.Close for client:close():
+// ErrClosed means the connection was closed or closing meanwhile (the peer
+// closed first, or the host stopped), which is not a failure of close.
+func closeResult(err error) error {
+	if err == nil || errors.Is(err, protocol.ErrClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,191 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// ErrClosed is returned by Channel.SendGo when the channel is (or becomes)
+// closed before the value was accepted.
+var ErrClosed = errors.New("scheduler: send on closed channel")
+
+// ErrStopped is returned by Channel.SendGo when the Run that the channel's
+// scheduler was executing has ended (or had already ended) before the value
+// was accepted.
+var ErrStopped = errors.New("scheduler: scheduler stopped")
+
+// ErrRunning is returned by Run when a Run is already active on the state.
+var ErrRunning = errors.New("scheduler: Run is already active on this Lua state")
+
+// CoroutineError is the error Run returns when a coroutine (the main chunk
+// or a spawned one) raised a Lua error that nothing caught.
+type CoroutineError struct {
+	// Coroutine names the coroutine: "main chunk" or
+	// "coroutine #N (function at source:line)".
+	Coroutine string
+	// Message is the Lua error value as a string (it carries the
+	// "source:line:" prefix when the error was raised with a position).
+	Message string
+	// Traceback is the Lua stack traceback at the point of the error
+	// ("stack traceback:\n\t..."); it may be empty for Go panics.
+	Traceback string
+}
+
+// Error implements error.
+func (e *CoroutineError) Error() string {
+	var b strings.Builder
+	b.WriteString("scheduler: ")
+	b.WriteString(e.Coroutine)
+	b.WriteString(" failed: ")
+	b.WriteString(e.Message)
+	if e.Traceback != "" {
+		b.WriteByte('\n')
+		b.WriteString(e.Traceback)
+	}
+	return b.String()
+}
+
+// Blocked describes one coroutine in a DeadlockError.
+type Blocked struct {
+	// Coroutine names the coroutine, as in CoroutineError.
+	Coroutine string
+	// Op is the blocking operation: "channel receive", "channel send",
+	// "channel.select" (or "coroutine yield" never appears: yields are not
+	// blocking).
+	Op string
+	// Where is the "source:line" of the call that blocks (empty when the
+	// coroutine was returning the operation's results as a tail call).
+	Where string
+}
+
+// DeadlockError is the error Run returns when every live coroutine is
+// blocked and nothing (no timer, no Await in flight, no live Go producer of a
+// channel being received from) could ever wake one of them.
+type DeadlockError struct {
+	// Blocked lists the blocked coroutines in the order they were created.
+	Blocked []Blocked
+}
+
+// Error implements error.
+func (e *DeadlockError) Error() string {
+	var b strings.Builder
+	b.WriteString("scheduler: deadlock: all coroutines are blocked")
+	for _, bl := range e.Blocked {
+		b.WriteString("\n\t")
+		b.WriteString(bl.Coroutine)
+		b.WriteString(": blocked in ")
+		b.WriteString(bl.Op)
+		if bl.Where != "" {
+			b.WriteString(" at ")
+			b.WriteString(bl.Where)
+		}
+	}
+	return b.String()
+}
+
+// errorValue extracts the Lua error value from an error returned by
+// gopher-lua.
+func errorValue(err error) lua.LValue {
+	var aerr *lua.ApiError
+	if errors.As(err, &aerr) && aerr.Object != nil {
+		return aerr.Object
+	}
+	return lua.LString(err.Error())
+}
+
+// errorString renders a Lua error value.
+func errorString(v lua.LValue) string {
+	if v == nil {
+		return "nil"
+	}
+	if s, ok := v.(lua.LString); ok {
+		return string(s)
+	}
+	if tb, ok := v.(*lua.LTable); ok {
+		if msg, ok := tb.RawGetString("message").(lua.LString); ok {
+			return string(msg)
+		}
+	}
+	return v.String()
+}
+
+// maxTraceback bounds the number of frames listed in a traceback.
+const maxTraceback = 22
+
+// traceback renders th's call stack like Lua's debug.traceback. It must run
+// on the VM goroutine while th is not running on another goroutine.
+func traceback(th *lua.LState) string {
+	var lines []string
+	for level := 0; ; level++ {
+		dbg, ok := th.GetStack(level)
+		if !ok {
+			break
+		}
+		if _, err := th.GetInfo("nSl", dbg, lua.LNil); err != nil {
+			break
+		}
+		lines = append(lines, frameLine(dbg))
+		if dbg.What == "main" || level > 1000 {
+			break // the bottom frame of a thread reports What == "main"
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	if len(lines) > maxTraceback {
+		head := lines[:maxTraceback/2]
+		tail := lines[len(lines)-maxTraceback/2:]
+		lines = append(append(append([]string{}, head...), "\t..."), tail...)
+	}
+	return "stack traceback:\n" + strings.Join(lines, "\n")
+}
+
+func frameLine(dbg *lua.Debug) string {
+	loc := "[G]:"
+	if dbg.What != "G" {
+		if dbg.CurrentLine > 0 {
+			loc = fmt.Sprintf("%s:%d:", dbg.Source, dbg.CurrentLine)
+		} else {
+			loc = dbg.Source + ":"
+		}
+	}
+	var name string
+	switch {
+	case dbg.What == "main" && dbg.LineDefined == 0:
+		// gopher-lua calls the bottom frame of every thread "main"; only
+		// a chunk (defined at line 0) is one.
+		name = "main chunk"
+	case dbg.Name != "" && dbg.Name != "?" && dbg.Name[0] != '<' && dbg.Name[0] != '(':
+		name = "function '" + dbg.Name + "'"
+	case dbg.What == "G":
+		name = "function " + orDefault(dbg.Name, "?")
+	default:
+		name = fmt.Sprintf("function <%s:%d>", dbg.Source, dbg.LineDefined)
+	}
+	return "\t" + loc + " in " + name
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// location returns "source:line" of the call th is suspended in, or "".
+func location(th *lua.LState) string {
+	dbg, ok := th.GetStack(0)
+	if !ok {
+		return ""
+	}
+	if _, err := th.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.What == "G" {
+		return ""
+	}
+	if dbg.CurrentLine <= 0 {
+		return dbg.Source
+	}
+	return fmt.Sprintf("%s:%d", dbg.Source, dbg.CurrentLine)
+}

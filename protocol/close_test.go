@@ -1,0 +1,311 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wslua/wslua/framing"
+)
+
+// RFC 6455, section 7 (and 5.5.1): the peer's close frame is validated,
+// answered by echoing its code, and ends the connection.
+func TestRFC7_ReceiveClose(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload []byte
+		code    StatusCode // in the CloseError
+		reason  string
+		reply   []byte     // expected reply payload (valid frames)
+		fail    StatusCode // 0: valid close frame
+	}{
+		{name: "empty", payload: nil, code: StatusNoStatusRcvd, reply: []byte{}},
+		{name: "1000 with reason", payload: closePayload(1000, "bye"), code: 1000, reason: "bye", reply: closePayload(1000, "")},
+		{name: "1001", payload: closePayload(1001, ""), code: 1001, reply: closePayload(1001, "")},
+		{name: "1003", payload: closePayload(1003, "x"), code: 1003, reason: "x", reply: closePayload(1003, "")},
+		{name: "1007", payload: closePayload(1007, ""), code: 1007, reply: closePayload(1007, "")},
+		{name: "1014", payload: closePayload(1014, ""), code: 1014, reply: closePayload(1014, "")},
+		{name: "3000", payload: closePayload(3000, "app"), code: 3000, reason: "app", reply: closePayload(3000, "")},
+		{name: "4999", payload: closePayload(4999, "κόσμε"), code: 4999, reason: "κόσμε", reply: closePayload(4999, "")},
+		{name: "max reason", payload: closePayload(1000, strings.Repeat("r", 123)), code: 1000, reason: strings.Repeat("r", 123), reply: closePayload(1000, "")},
+		{name: "one byte", payload: []byte{0x03}, fail: StatusProtocolError},
+		{name: "code 0", payload: closePayload(0, ""), fail: StatusProtocolError},
+		{name: "code 999", payload: closePayload(999, ""), fail: StatusProtocolError},
+		{name: "code 1004", payload: closePayload(1004, ""), fail: StatusProtocolError},
+		{name: "code 1005", payload: closePayload(1005, ""), fail: StatusProtocolError},
+		{name: "code 1006", payload: closePayload(1006, ""), fail: StatusProtocolError},
+		{name: "code 1015", payload: closePayload(1015, ""), fail: StatusProtocolError},
+		{name: "code 1016", payload: closePayload(1016, ""), fail: StatusProtocolError},
+		{name: "code 2999", payload: closePayload(2999, ""), fail: StatusProtocolError},
+		{name: "code 5000", payload: closePayload(5000, ""), fail: StatusProtocolError},
+		{name: "code 65535", payload: closePayload(65535, ""), fail: StatusProtocolError},
+		{name: "reason not UTF-8", payload: closePayload(1000, "\xce\xba\xff"), fail: StatusInvalidFramePayloadData},
+	}
+	for _, tc := range tests {
+		for _, role := range []Role{RoleServer, RoleClient} {
+			t.Run(tc.name+"/"+role.String(), func(t *testing.T) {
+				c, p := withRaw(t, role, nil)
+				p.send(framing.OpClose, true, tc.payload)
+				errc := make(chan error, 1)
+				go func() { _, _, err := c.Read(readCtx(t)); errc <- err }()
+				if tc.fail != 0 {
+					requireFailed(t, c, p, <-errc, tc.fail)
+					return
+				}
+				h, reply := p.mustNext()
+				require.Equal(t, framing.OpClose, h.Opcode)
+				require.Equal(t, tc.reply, reply)
+				p.nc.Close() // a server closes first; the client waits for it
+				err := <-errc
+				var ce *CloseError
+				require.ErrorAs(t, err, &ce)
+				require.Equal(t, &CloseError{Code: tc.code, Reason: tc.reason, Remote: true}, ce)
+				require.ErrorIs(t, err, ErrClosed)
+				_, _, err2 := c.Read(bg())
+				require.Same(t, ce, err2)
+				require.ErrorIs(t, c.Close(1000, ""), ErrClosed)
+			})
+		}
+	}
+}
+
+// The server closes TCP right after the handshake; the client waits for the
+// server's FIN before closing (RFC 6455, 7.1.1).
+func TestRFC7_TCPCloseOrder(t *testing.T) {
+	t.Run("server closes first", func(t *testing.T) {
+		c, p := withRaw(t, RoleServer, nil)
+		p.send(framing.OpClose, true, closePayload(1000, ""))
+		_, _, err := c.Read(readCtx(t))
+		require.Equal(t, StatusNormalClosure, CloseStatus(err))
+		require.Equal(t, closePayload(1000, ""), p.expectClose())
+		p.expectEOF()
+	})
+	t.Run("client waits for the server", func(t *testing.T) {
+		c, p := withRaw(t, RoleClient, nil)
+		p.send(framing.OpClose, true, closePayload(1001, ""))
+		errc := make(chan error, 1)
+		go func() {
+			_, _, err := c.Read(bg())
+			errc <- err
+		}()
+		require.Equal(t, closePayload(1001, ""), p.expectClose())
+		select {
+		case err := <-errc:
+			t.Fatalf("client returned before the server closed TCP: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		p.nc.Close()
+		require.Equal(t, StatusGoingAway, CloseStatus(<-errc))
+	})
+}
+
+// Close refuses codes and reasons that may not be sent, and sends nothing.
+func TestRFC7_CloseArguments(t *testing.T) {
+	tests := []struct {
+		code   StatusCode
+		reason string
+		is     error
+	}{
+		{0, "", ErrInvalidCloseCode}, {999, "", ErrInvalidCloseCode}, {1004, "", ErrInvalidCloseCode},
+		{1005, "", ErrInvalidCloseCode}, {1006, "", ErrInvalidCloseCode}, {1015, "", ErrInvalidCloseCode},
+		{1016, "", ErrInvalidCloseCode}, {2999, "", ErrInvalidCloseCode}, {5000, "", ErrInvalidCloseCode},
+		{-1, "", ErrInvalidCloseCode},
+		{1000, strings.Repeat("x", 124), errReasonTooLong},
+		{1000, "\xff", ErrInvalidUTF8},
+	}
+	c, p := withRaw(t, RoleServer, nil)
+	for _, tc := range tests {
+		require.ErrorIs(t, c.Close(tc.code, tc.reason), tc.is, "%d %q", tc.code, tc.reason)
+	}
+	require.NoError(t, c.Write(bg(), MessageText, []byte("still open")))
+	h, b := p.mustNext()
+	require.Equal(t, framing.OpText, h.Opcode, "nothing was sent before")
+	require.Equal(t, "still open", string(b))
+}
+
+// Close while another goroutine is blocked in Read: the reader sees the
+// reply and both return.
+func TestRFC7_CloseWithConcurrentReader(t *testing.T) {
+	for _, tr := range transports {
+		for _, closer := range []string{"client", "server"} {
+			t.Run(tr+"/"+closer, func(t *testing.T) {
+				cl, sv := connPair(t, tr, nil, nil)
+				a, b := cl, sv
+				if closer == "server" {
+					a, b = sv, cl
+				}
+				errA := make(chan error, 1)
+				errB := make(chan error, 1)
+				go func() { _, _, err := a.Read(bg()); errA <- err }()
+				go func() { _, _, err := b.Read(bg()); errB <- err }()
+				require.NoError(t, a.Close(4001, "done"))
+				for _, err := range []error{<-errA, <-errB} {
+					var ce *CloseError
+					require.ErrorAs(t, err, &ce)
+					require.True(t, ce.Remote)
+					require.Equal(t, StatusCode(4001), ce.Code)
+				}
+				_, _, err := b.Read(bg())
+				require.Equal(t, "done", err.(*CloseError).Reason, "the peer sees the reason")
+			})
+		}
+	}
+}
+
+// Close with nobody reading: Close reads itself, answers pings, discards
+// data frames that follow its close frame, and stops at the peer's close.
+func TestRFC7_CloseWithoutReader(t *testing.T) {
+	var pings []string
+	c, p := withRaw(t, RoleServer, &Options{OnPing: func(b []byte) { pings = append(pings, string(b)) }})
+	// A message arrives before Close; nobody reads it.
+	p.send(framing.OpText, true, []byte("unread"))
+	done := make(chan error, 1)
+	go func() { done <- c.Close(StatusNormalClosure, "bye") }()
+	require.Equal(t, closePayload(1000, "bye"), p.expectClose())
+	p.send(framing.OpBinary, false, []byte("discarded"))
+	p.send(framing.OpPing, true, []byte("late ping"))
+	p.send(0, true, []byte("discarded too"))
+	p.send(framing.OpClose, true, closePayload(1000, "ok"))
+	require.NoError(t, <-done)
+	p.expectEOF()
+	require.Equal(t, []string{"late ping"}, pings)
+	_, _, err := c.Read(bg())
+	var ce *CloseError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, CloseError{Code: 1000, Reason: "ok", Remote: true}, *ce)
+}
+
+// A Read in progress after Close skips data frames until the peer's close.
+func TestRFC7_DataAfterCloseDiscarded(t *testing.T) {
+	c, p := withRaw(t, RoleClient, nil)
+	errc := make(chan error, 1)
+	go func() { _, _, err := c.Read(bg()); errc <- err }()
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(3001, "") }()
+	require.Equal(t, closePayload(3001, ""), p.expectClose())
+	p.send(framing.OpText, true, []byte("after close"))
+	p.send(framing.OpClose, true, closePayload(3001, ""))
+	p.nc.Close()
+	require.NoError(t, <-closed)
+	err := <-errc
+	require.Equal(t, StatusCode(3001), CloseStatus(err))
+	require.True(t, err.(*CloseError).Remote)
+}
+
+// Without a reply Close gives up after CloseTimeout and closes TCP.
+func TestRFC7_CloseTimeout(t *testing.T) {
+	for _, reading := range []bool{false, true} {
+		c, p := withRaw(t, RoleServer, &Options{CloseTimeout: 50 * time.Millisecond})
+		errc := make(chan error, 1)
+		if reading {
+			go func() { _, _, err := c.Read(bg()); errc <- err }()
+		}
+		require.NoError(t, c.Close(StatusGoingAway, "away"))
+		require.Equal(t, closePayload(1001, "away"), p.expectClose())
+		p.expectEOF()
+		if !reading {
+			_, _, err := c.Read(bg())
+			errc <- err
+		}
+		err := <-errc
+		var ce *CloseError
+		require.ErrorAs(t, err, &ce)
+		require.False(t, ce.Remote)
+		require.Equal(t, StatusGoingAway, ce.Code)
+		require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	}
+}
+
+// Close twice, concurrently, after the peer's close, and CloseNow.
+func TestRFC7_CloseIdempotent(t *testing.T) {
+	t.Run("concurrent", func(t *testing.T) {
+		c, p := withRaw(t, RoleServer, nil)
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs <- c.Close(StatusNormalClosure, "") }()
+		}
+		require.Equal(t, closePayload(1000, ""), p.expectClose())
+		p.send(framing.OpClose, true, closePayload(1000, ""))
+		wg.Wait()
+		close(errs)
+		var nils int
+		for err := range errs {
+			if err == nil {
+				nils++
+			} else {
+				require.ErrorIs(t, err, ErrClosed)
+			}
+		}
+		require.Equal(t, 1, nils)
+		p.expectEOF() // exactly one close frame was sent
+		require.ErrorIs(t, c.Close(StatusNormalClosure, ""), ErrClosed)
+		require.ErrorIs(t, c.CloseNow(), ErrClosed)
+	})
+	t.Run("CloseNow", func(t *testing.T) {
+		c, p := withRaw(t, RoleClient, nil)
+		errc := make(chan error, 1)
+		go func() { _, _, err := c.Read(bg()); errc <- err }()
+		require.NoError(t, c.CloseNow())
+		err := <-errc
+		require.Equal(t, StatusAbnormalClosure, CloseStatus(err))
+		require.ErrorIs(t, err, ErrClosed)
+		require.ErrorIs(t, c.CloseNow(), ErrClosed)
+		require.ErrorIs(t, c.Close(1000, ""), ErrClosed)
+		p.expectEOF()
+	})
+}
+
+// After close every call fails with an error matching ErrClosed.
+func TestAfterCloseEverythingFails(t *testing.T) {
+	cl, sv := connPair(t, "tcp", nil, nil)
+	go func() { _, _, _ = sv.Read(bg()) }()
+	require.NoError(t, cl.Close(StatusNormalClosure, ""))
+	_, _, err1 := cl.Read(bg())
+	_, _, err2 := cl.ReadAppend(bg(), nil)
+	_, _, err3 := cl.Reader(bg())
+	_, err4 := cl.Writer(bg(), MessageText)
+	for _, err := range []error{
+		err1, err2, err3, err4,
+		cl.Write(bg(), MessageBinary, nil),
+		cl.Ping(bg(), nil),
+		cl.Pong(bg(), nil),
+		cl.Close(1000, ""),
+		cl.CloseNow(),
+	} {
+		require.ErrorIs(t, err, ErrClosed)
+	}
+	require.Same(t, err1, err2)
+	require.Same(t, err1, err3)
+}
+
+func TestCloseErrorText(t *testing.T) {
+	tests := []struct {
+		err  *CloseError
+		want string
+	}{
+		{&CloseError{Code: 1000, Reason: "bye", Remote: true}, "websocket: closed by peer: 1000 bye"},
+		{&CloseError{Code: 1005, Remote: true}, "websocket: closed by peer: 1005"},
+		{&CloseError{Code: 1002, Reason: "reserved opcode", Err: &framing.ProtocolError{Reason: "reserved opcode"}},
+			"websocket: failed connection: 1002 protocol error: reserved opcode"},
+		{&CloseError{Code: 1001, Reason: "away"}, "websocket: closed: 1001 away"},
+		{&CloseError{Code: 1006, Err: errors.New("EOF")}, "websocket: failed connection: 1006 EOF"},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.want, tc.err.Error())
+	}
+	require.Equal(t, StatusCode(-1), CloseStatus(errors.New("x")))
+	require.Equal(t, StatusCode(1009), CloseStatus(&CloseError{Code: 1009}))
+	require.Equal(t, "message too big", StatusMessageTooBig.String())
+	require.Equal(t, "status 4000", StatusCode(4000).String())
+	var code [2]byte
+	binary.BigEndian.PutUint16(code[:], 1000)
+	require.Equal(t, closePayload(1000, ""), code[:])
+}

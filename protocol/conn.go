@@ -1,0 +1,209 @@
+package protocol
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wslua/wslua/framing"
+)
+
+// Conn is a WebSocket connection (RFC 6455) over a net.Conn whose opening
+// handshake is done.
+//
+// Reading: one goroutine at a time reads messages with Read, ReadAppend or
+// Reader (concurrent calls are serialized). Pings are answered and control
+// frames handled while reading, so some goroutine should keep reading for
+// the connection to stay healthy; a Conn nobody reads still completes Close.
+//
+// Writing: Write, Writer, Ping, Pong and Close may be called from any number
+// of goroutines. The frames of two messages never interleave, while control
+// frames may go out between the frames of a long message.
+//
+// Closing: Close performs the close handshake, CloseNow closes at once.
+// Once the Conn is closed, every method returns an error matching ErrClosed;
+// Read and friends keep returning the same *CloseError.
+type Conn struct {
+	nc         net.Conn
+	br         *bufio.Reader
+	client     bool
+	canWritev  bool   // nc takes vectored writes (writev)
+	allowedRsv byte   // RSV bits negotiated extensions may set (0: none yet)
+	subproto   string // negotiated subprotocol
+
+	readLimit     int64 // < 0: unlimited
+	readTimeout   time.Duration
+	writeTimeout  time.Duration
+	closeTimeout  time.Duration
+	pingInterval  time.Duration
+	pongTimeout   time.Duration
+	writeBufSize  int
+	onPing        func([]byte)
+	onPong        func([]byte)
+	readDeadline  deadlineGuard
+	writeDeadline deadlineGuard
+
+	// Read side, owned by the holder of readLock.
+	readLock chan struct{} // a mutex that select can wait on
+	rd       readState
+	mr       messageReader
+
+	// Write side.
+	writeLock chan struct{} // message lock: held for a whole message
+	mw        messageWriter
+	frameMu   sync.Mutex                                              // frame lock: held around each frame's network write
+	ctrlBuf   [framing.MaxHeaderSize + framing.MaxControlPayload]byte // guarded by frameMu
+	hdrBuf    [framing.MaxHeaderSize]byte                             // guarded by frameMu
+	vec       net.Buffers                                             // guarded by frameMu
+	vecArr    [2][]byte                                               // guarded by frameMu
+
+	// Closing.
+	closeMu   sync.Mutex
+	closing   bool        // Close was called (guarded by closeMu)
+	closeSent atomic.Bool // a close frame was sent: no frame may follow
+	closeErr  atomic.Pointer[CloseError]
+	closeOnce sync.Once
+	closed    chan struct{} // closed once the net.Conn is closed
+
+	// Keepalive.
+	awaitingPong atomic.Bool
+	pongTimer    *time.Timer
+}
+
+// NewConn wraps an established connection whose opening handshake is done.
+// br, if not nil, is the reader the handshake used: it may already hold
+// bytes of the first frames, and all reads go through it. If br is nil,
+// NewConn makes one of Options.ReadBufferSize bytes.
+//
+// opts must not be nil and opts.Role must be RoleClient or RoleServer;
+// NewConn panics otherwise (a programming error, not bad input). If
+// opts.PingInterval is positive, NewConn starts the keepalive goroutine,
+// which ends when the Conn closes: close every Conn.
+func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
+	if opts == nil || (opts.Role != RoleClient && opts.Role != RoleServer) {
+		panic("protocol: NewConn: Options.Role must be RoleClient or RoleServer")
+	}
+	if br == nil {
+		size := opts.ReadBufferSize
+		if size <= 0 {
+			size = defaultReadBufferSize
+		}
+		br = bufio.NewReaderSize(nc, size)
+	}
+	c := &Conn{
+		nc:           nc,
+		br:           br,
+		client:       opts.Role == RoleClient,
+		subproto:     opts.Subprotocol,
+		readLimit:    opts.ReadLimit,
+		readTimeout:  opts.ReadTimeout,
+		writeTimeout: opts.WriteTimeout,
+		closeTimeout: opts.CloseTimeout,
+		pingInterval: opts.PingInterval,
+		pongTimeout:  opts.PongTimeout,
+		writeBufSize: opts.WriteBufferSize,
+		onPing:       opts.OnPing,
+		onPong:       opts.OnPong,
+		readLock:     make(chan struct{}, 1),
+		writeLock:    make(chan struct{}, 1),
+		closed:       make(chan struct{}),
+	}
+	if c.readLimit == 0 {
+		c.readLimit = defaultReadLimit
+	}
+	if c.writeBufSize <= 0 {
+		c.writeBufSize = defaultWriteBufferSize
+	}
+	c.writeBufSize = min(c.writeBufSize, maxPooledPayload)
+	if c.closeTimeout <= 0 {
+		c.closeTimeout = defaultCloseTimeout
+	}
+	if c.pongTimeout <= 0 {
+		c.pongTimeout = c.pingInterval
+	}
+	switch nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		c.canWritev = true
+	}
+	c.mr.c = c
+	c.mw.c = c
+	if c.pingInterval > 0 {
+		c.startKeepalive()
+	}
+	return c
+}
+
+// Subprotocol returns the subprotocol given in Options.Subprotocol.
+func (c *Conn) Subprotocol() string { return c.subproto }
+
+// NetConn returns the underlying connection. Reading from or writing to it
+// directly corrupts the WebSocket stream; it is meant for addresses,
+// connection state and the like.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// shutdown records ce as the final error unless one is recorded already,
+// closes the network connection (once) and returns the recorded error.
+func (c *Conn) shutdown(ce *CloseError) error {
+	c.closeErr.CompareAndSwap(nil, ce)
+	c.closeOnce.Do(c.closeNet)
+	return c.closeErr.Load()
+}
+
+func (c *Conn) closeNet() {
+	_ = c.nc.Close()
+	close(c.closed)
+}
+
+// closedErr returns the final error if the Conn is closed, else an error
+// that matches ErrClosed (a close frame was sent, the handshake is under
+// way).
+func (c *Conn) closedErr() error {
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	return errCloseInProgress
+}
+
+// aLongTimeAgo is a deadline in the past: setting it makes blocked network
+// calls return at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// deadlineGuard lets context.AfterFunc move a read or write deadline into
+// the past to interrupt a blocked network call, without the risk that a
+// cancellation firing just as the call completes breaks a later call: the
+// generation counter voids callbacks of finished calls.
+type deadlineGuard struct {
+	mu  sync.Mutex
+	gen uint64
+}
+
+// watch arranges for set(aLongTimeAgo) to be called if ctx is done before
+// the returned stop function is given to release. ctx.Done() must not be
+// nil.
+func (g *deadlineGuard) watch(ctx context.Context, set func(time.Time) error) func() bool {
+	g.mu.Lock()
+	gen := g.gen
+	g.mu.Unlock()
+	return context.AfterFunc(ctx, func() {
+		g.mu.Lock()
+		if g.gen == gen {
+			_ = set(aLongTimeAgo)
+		}
+		g.mu.Unlock()
+	})
+}
+
+// release ends a watch. If the callback already ran (or is running), it
+// voids it and clears the deadline it set.
+func (g *deadlineGuard) release(stop func() bool, set func(time.Time) error) {
+	if stop == nil || stop() {
+		return
+	}
+	g.mu.Lock()
+	g.gen++
+	_ = set(time.Time{})
+	g.mu.Unlock()
+}

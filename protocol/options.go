@@ -1,0 +1,107 @@
+package protocol
+
+import "time"
+
+// Role says which end of the connection a Conn is.
+type Role uint8
+
+const (
+	// RoleClient masks the frames it sends and refuses masked frames.
+	RoleClient Role = iota + 1
+	// RoleServer refuses unmasked frames and never masks its own.
+	RoleServer
+)
+
+// String returns "client" or "server".
+func (r Role) String() string {
+	switch r {
+	case RoleClient:
+		return "client"
+	case RoleServer:
+		return "server"
+	}
+	return "invalid role"
+}
+
+// MessageType is the type of a data message.
+type MessageType int
+
+const (
+	// MessageText is a UTF-8 text message (opcode 0x1).
+	MessageText MessageType = 1
+	// MessageBinary is a binary message (opcode 0x2).
+	MessageBinary MessageType = 2
+)
+
+// String returns "text" or "binary".
+func (t MessageType) String() string {
+	switch t {
+	case MessageText:
+		return "text"
+	case MessageBinary:
+		return "binary"
+	}
+	return "invalid message type"
+}
+
+// Defaults for the zero values of Options.
+const (
+	defaultReadLimit       = 16 << 20
+	defaultReadBufferSize  = 4096
+	defaultWriteBufferSize = 4096
+	defaultCloseTimeout    = 5 * time.Second
+	maxFinWait             = time.Second
+)
+
+// Options configure a Conn. The zero value is valid except for Role, which
+// must be set. NewConn copies the options; later changes have no effect.
+type Options struct {
+	// Role is RoleClient or RoleServer. It decides the masking rules.
+	Role Role
+	// Subprotocol is the subprotocol agreed in the opening handshake,
+	// reported by Conn.Subprotocol.
+	Subprotocol string
+	// ReadLimit is the largest message, in bytes, the Conn accepts: a
+	// message whose frame headers announce more fails the connection with
+	// 1009 before its payload is read. 0 means 16 MiB; a negative value
+	// means no limit.
+	ReadLimit int64
+	// ReadBufferSize is the size of the bufio.Reader NewConn makes when it
+	// is given none. 0 means 4096.
+	ReadBufferSize int
+	// WriteBufferSize is how much a message Writer buffers before sending a
+	// frame. 0 means 4096. Write sends a message in one frame whatever its
+	// size.
+	WriteBufferSize int
+	// ReadTimeout is an idle timeout: the longest a read waits for the next
+	// bytes of a frame (the deadline is reset for every frame, and for every
+	// network read inside a frame). When it expires the connection is closed
+	// and Read returns a CloseError with code 1006 whose Err matches
+	// os.ErrDeadlineExceeded. 0 means none.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the network write of each frame. An expired write
+	// closes the connection (a frame may be half written). 0 means none.
+	WriteTimeout time.Duration
+	// PingInterval, if positive, makes the Conn send a ping at that
+	// interval from its own goroutine, which ends when the Conn closes.
+	// Pongs are only noticed while some goroutine reads from the Conn.
+	PingInterval time.Duration
+	// PongTimeout is how long the keepalive waits for a pong after a ping
+	// before it fails the connection (Read then returns a CloseError with
+	// code 1006 whose Err is a timeout). 0 means PingInterval.
+	PongTimeout time.Duration
+	// CloseTimeout bounds Close: the close frame write and the wait for the
+	// peer's close frame. 0 means 5 seconds.
+	CloseTimeout time.Duration
+	// OnPing, if set, is called with the payload of every ping received,
+	// after the automatic pong is sent. OnPong likewise for every pong.
+	// They run synchronously on the goroutine that is reading (inside Read,
+	// ReadAppend, a message reader's Read, or Close when it reads the
+	// peer's close reply itself), in wire order relative to data messages.
+	// The payload is only valid during the call. They must not call Read,
+	// ReadAppend, Reader or Close of the same Conn; they may call Write,
+	// Ping and Pong.
+	OnPing func(payload []byte)
+	// OnPong: see OnPing.
+	OnPong func(payload []byte)
+}

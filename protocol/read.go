@@ -1,0 +1,484 @@
+package protocol
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/wslua/wslua/framing"
+)
+
+// maxPrealloc bounds what a read allocates ahead of the data: a frame
+// announcing more than this gets a buffer that grows as its payload
+// actually arrives (at most doubling what has arrived), so a peer cannot
+// make the Conn allocate by announcing a length.
+const maxPrealloc = 1 << 20
+
+// readState is the read side's position in the frame stream. It belongs to
+// the holder of Conn.readLock.
+type readState struct {
+	ctx       context.Context // of the current read call, nil if none
+	noIdle    bool            // don't apply ReadTimeout (Close drains with its own deadline)
+	broken    error           // a cancelled read left the stream unusable
+	active    bool            // a data message is being read (its end not reached)
+	op        framing.Opcode  // opcode of that message
+	size      int64           // payload bytes announced so far for the message
+	utf8      uint8           // UTF-8 automaton state (text messages)
+	remaining int64           // payload bytes left in the current data frame
+	frameLen  int64           // payload length of the current data frame
+	fin       bool            // the current data frame is the message's last
+	masked    bool            // the current frame is masked with key
+	key       [4]byte
+	pos       int                             // masking offset into the current frame
+	ctrl      [framing.MaxControlPayload]byte // control payloads; scratch for discarding
+}
+
+// Read reads the next data message and returns its type and payload in a
+// new slice: exactly the message's size when the message is one frame,
+// grown as fragments arrive otherwise. Control frames met on the way are
+// handled (see Conn).
+//
+// Once the connection is closed Read returns a *CloseError (always the same
+// one). If ctx is cancelled while Read waits, Read returns ctx.Err() and the
+// read side of the Conn is unusable from then on (a frame may be half read):
+// every later read returns the same error. Writing and Close still work.
+func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
+	typ, p, err := c.readMessage(ctx, nil)
+	if err == nil && p == nil {
+		p = []byte{}
+	}
+	return typ, p, err
+}
+
+// ReadAppend reads the next data message like Read, appending its payload
+// to dst and returning the extended slice. With a dst of sufficient
+// capacity (for instance the previous result[:0]) it does not allocate.
+func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	return c.readMessage(ctx, dst)
+}
+
+func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
+		return 0, dst, err
+	}
+	c.mr.state = readerStale
+	if err = c.startMessage(); err == nil {
+		dst, err = c.readRest(dst)
+	}
+	typ := MessageType(c.rd.op)
+	c.endRead(stop)
+	if err != nil {
+		return 0, dst, err
+	}
+	return typ, dst, nil
+}
+
+// Reader waits for the next data message and returns its type and a reader
+// of its payload, which returns io.EOF at the message's end. The reader is
+// owned by the Conn and reused for every message: it is valid until the
+// next call of Read, ReadAppend or Reader, which skips whatever is left of
+// the message (after that, reads on a reader from an earlier Read call
+// return an error, and one from an earlier Reader call reads the new
+// message). ctx governs the reads of the returned reader as well. Text is
+// validated as it is read: invalid UTF-8 surfaces as an error of the
+// reader's Read. The reader is not safe for concurrent use.
+func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	c.mr.state = readerStale
+	err = c.startMessage()
+	typ := MessageType(c.rd.op)
+	if err == nil {
+		c.mr.state = readerActive
+		c.mr.ctx = ctx
+	}
+	c.endRead(stop)
+	if err != nil {
+		return 0, nil, err
+	}
+	return typ, &c.mr, nil
+}
+
+const (
+	readerStale  = iota // not attached to a message
+	readerActive        // reading a message
+	readerEOF           // the message was read to its end
+)
+
+// messageReader is the io.Reader Reader returns; one per Conn.
+type messageReader struct {
+	c     *Conn
+	ctx   context.Context
+	state uint8
+}
+
+// Read reads payload bytes of the message.
+func (r *messageReader) Read(p []byte) (int, error) {
+	c := r.c
+	stop, err := c.beginRead(r.ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	switch r.state {
+	case readerStale:
+		err = errStaleReader
+	case readerEOF:
+		err = io.EOF
+	default:
+		if len(p) > 0 {
+			n, err = c.readSome(p)
+			if err == io.EOF {
+				r.state = readerEOF
+			}
+		}
+	}
+	c.endRead(stop)
+	return n, err
+}
+
+// lockRead acquires the read lock, giving up when ctx is done.
+func (c *Conn) lockRead(ctx context.Context) error {
+	select {
+	case c.readLock <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case c.readLock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// beginRead takes the read lock and arms ctx; endRead undoes both.
+func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := c.lockRead(ctx); err != nil {
+		return nil, err
+	}
+	if ce := c.closeErr.Load(); ce != nil {
+		<-c.readLock
+		return nil, ce
+	}
+	if c.rd.broken != nil {
+		<-c.readLock
+		return nil, c.rd.broken
+	}
+	if ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			<-c.readLock
+			return nil, err
+		}
+		stop = c.readDeadline.watch(ctx, c.nc.SetReadDeadline)
+	}
+	c.rd.ctx = ctx
+	return stop, nil
+}
+
+func (c *Conn) endRead(stop func() bool) {
+	if stop != nil {
+		c.readDeadline.release(stop, c.nc.SetReadDeadline)
+	}
+	c.rd.ctx = nil
+	<-c.readLock
+}
+
+// readError turns an error of the byte stream into the error to return:
+// the final CloseError if the Conn is closed already, ctx.Err() if the read
+// was cancelled (the read side is then unusable), else the connection is
+// lost: closed with a CloseError of code 1006.
+func (c *Conn) readError(err error) error {
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	if ctx := c.rd.ctx; ctx != nil && ctx.Err() != nil {
+		c.rd.broken = ctx.Err()
+		return c.rd.broken
+	}
+	if c.rd.noIdle {
+		return err // Close is draining: it records the outcome itself
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the stream ended without a close frame
+	}
+	return c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err})
+}
+
+// idle applies ReadTimeout before a network read, then checks that the
+// read was not cancelled meanwhile (a cancellation's past deadline must not
+// be overwritten).
+func (c *Conn) idle() error {
+	if c.readTimeout <= 0 || c.rd.noIdle {
+		return nil
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.readTimeout))
+	if ctx := c.rd.ctx; ctx != nil && ctx.Err() != nil {
+		return c.readError(ctx.Err())
+	}
+	return nil
+}
+
+// startMessage skips what is left of a message being read, then reads
+// frames up to the first frame of the next data message.
+func (c *Conn) startMessage() error {
+	for c.rd.active {
+		if _, err := c.readSome(c.rd.ctrl[:]); err != nil {
+			if err == io.EOF {
+				break
+			}
+			return err
+		}
+	}
+	return c.nextFrame(false)
+}
+
+// nextFrame reads frame headers until one starts a data message (cont
+// false) or continues the current one (cont true), handling the control
+// frames met on the way. Violations fail the connection.
+func (c *Conn) nextFrame(cont bool) error {
+	for {
+		if err := c.idle(); err != nil {
+			return err
+		}
+		h, err := framing.ReadHeader(c.br)
+		if err != nil {
+			if errors.Is(err, framing.ErrProtocol) {
+				return c.fail(StatusProtocolError, err)
+			}
+			return c.readError(err)
+		}
+		if err := h.Check(c.allowedRsv, !c.client); err != nil {
+			return c.fail(StatusProtocolError, err)
+		}
+		if h.Opcode.IsControl() {
+			if err := c.control(&h); err != nil {
+				return err
+			}
+			continue
+		}
+		if c.closeSent.Load() {
+			// Data after our close frame is discarded (RFC 6455, 1.4).
+			if err := c.discard(h.Length); err != nil {
+				return err
+			}
+			continue
+		}
+		if isCont := h.Opcode == framing.OpContinuation; isCont != cont {
+			if cont {
+				return c.fail(StatusProtocolError, errExpectedContinuation)
+			}
+			return c.fail(StatusProtocolError, errUnexpectedContinuation)
+		}
+		if !cont {
+			c.rd.op = h.Opcode
+			c.rd.size = 0
+			c.rd.utf8 = utf8Accept
+		}
+		if c.readLimit >= 0 && h.Length > c.readLimit-c.rd.size {
+			return c.fail(StatusMessageTooBig, ErrMessageTooBig)
+		}
+		c.rd.active = true
+		c.rd.size += h.Length
+		c.rd.remaining = h.Length
+		c.rd.frameLen = h.Length
+		c.rd.fin = h.Fin
+		c.rd.masked = h.Masked
+		c.rd.key = h.Mask
+		c.rd.pos = 0
+		return nil
+	}
+}
+
+// readSome reads payload bytes of the current message into p (len(p) > 0),
+// crossing frame boundaries as needed. It returns io.EOF at the message's
+// end, after checking that a text message ended on a character boundary.
+func (c *Conn) readSome(p []byte) (int, error) {
+	for c.rd.remaining == 0 {
+		if !c.rd.active {
+			return 0, io.EOF
+		}
+		if c.rd.fin {
+			return 0, c.endMessage()
+		}
+		if err := c.nextFrame(true); err != nil {
+			return 0, err
+		}
+	}
+	return c.readPayload(p)
+}
+
+// endMessage marks the message read.
+func (c *Conn) endMessage() error {
+	c.rd.active = false
+	if c.rd.op == framing.OpText && c.rd.utf8 != utf8Accept {
+		return c.fail(StatusInvalidFramePayloadData, ErrInvalidUTF8)
+	}
+	return io.EOF
+}
+
+// readPayload reads at most len(p) bytes of the current frame's payload
+// (remaining > 0), unmasks them and validates text.
+func (c *Conn) readPayload(p []byte) (int, error) {
+	if int64(len(p)) > c.rd.remaining {
+		p = p[:c.rd.remaining]
+	}
+	if c.readTimeout > 0 && c.br.Buffered() == 0 {
+		if err := c.idle(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := c.br.Read(p)
+	if n > 0 {
+		b := p[:n]
+		if c.rd.masked {
+			c.rd.pos = framing.Mask(c.rd.key, c.rd.pos, b)
+		}
+		c.rd.remaining -= int64(n)
+		if c.rd.op == framing.OpText {
+			if c.rd.utf8 = utf8Feed(c.rd.utf8, b); c.rd.utf8 == utf8Reject {
+				return n, c.fail(StatusInvalidFramePayloadData, ErrInvalidUTF8)
+			}
+		}
+	}
+	if err != nil && (n == 0 || err != io.EOF) {
+		return n, c.readError(err)
+	}
+	return n, nil
+}
+
+// readRest appends the rest of the current message to dst.
+func (c *Conn) readRest(dst []byte) ([]byte, error) {
+	for {
+		if c.rd.remaining == 0 {
+			if !c.rd.active {
+				return dst, nil
+			}
+			if c.rd.fin {
+				if err := c.endMessage(); err != io.EOF {
+					return dst, err
+				}
+				return dst, nil
+			}
+			if err := c.nextFrame(true); err != nil {
+				return dst, err
+			}
+			continue
+		}
+		if len(dst) == cap(dst) {
+			dst = grow(dst, c.rd.remaining, c.rd.remaining == c.rd.frameLen)
+		}
+		n, err := c.readPayload(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err != nil {
+			return dst, err
+		}
+	}
+}
+
+// grow returns dst with room for more bytes: need (the rest of the current
+// frame, already checked against the read limit) if it is at most
+// maxPrealloc, else an amount proportional to what was already received,
+// up to need. At the start of a frame of a fragmented message (double) the
+// capacity at least doubles, so that many small fragments cost amortized
+// constant time.
+func grow(dst []byte, need int64, double bool) []byte {
+	add := need
+	if c := int64(cap(dst)); double && c > add {
+		add = c
+	}
+	if need > maxPrealloc {
+		add = min(max(int64(maxPrealloc), int64(len(dst))), need)
+	}
+	b := make([]byte, len(dst), int64(len(dst))+add)
+	copy(b, dst)
+	return b
+}
+
+// discard skips n payload bytes of a frame nobody will read.
+func (c *Conn) discard(n int64) error {
+	for n > 0 {
+		if err := c.idle(); err != nil {
+			return err
+		}
+		k := int(min(n, 1<<30))
+		d, err := c.br.Discard(k)
+		n -= int64(d)
+		if err != nil {
+			return c.readError(err)
+		}
+	}
+	return nil
+}
+
+// control handles a control frame whose header was just read.
+func (c *Conn) control(h *framing.Header) error {
+	p := c.rd.ctrl[:h.Length]
+	if _, err := io.ReadFull(c.br, p); err != nil {
+		return c.readError(err)
+	}
+	if h.Masked {
+		framing.Mask(h.Mask, 0, p)
+	}
+	switch h.Opcode {
+	case framing.OpPing:
+		if !c.closeSent.Load() {
+			if err := c.writeControl(nil, framing.OpPong, p, time.Time{}); err != nil && !errors.Is(err, ErrClosed) {
+				return err
+			}
+		}
+		if c.onPing != nil {
+			c.onPing(p)
+		}
+	case framing.OpPong:
+		c.gotPong()
+		if c.onPong != nil {
+			c.onPong(p)
+		}
+	case framing.OpClose:
+		return c.receivedClose(p)
+	}
+	return nil
+}
+
+// receivedClose handles the peer's close frame: validates it, answers it
+// unless this endpoint sent a close frame first, ends the connection and
+// returns the final error.
+func (c *Conn) receivedClose(p []byte) error {
+	ce := &CloseError{Code: StatusNoStatusRcvd, Remote: true}
+	switch {
+	case len(p) == 1:
+		return c.fail(StatusProtocolError, errCloseTooShort)
+	case len(p) >= 2:
+		ce.Code = StatusCode(binary.BigEndian.Uint16(p))
+		if !validWireCode(ce.Code) {
+			return c.fail(StatusProtocolError, errCloseCode)
+		}
+		if !validUTF8(p[2:]) {
+			return c.fail(StatusInvalidFramePayloadData, ErrInvalidUTF8)
+		}
+		ce.Reason = string(p[2:])
+	}
+	// Echo the code (RFC 6455, 5.5.1), or an empty payload when the peer's
+	// frame had no code: 1005 may not be sent.
+	_ = c.writeControl(nil, framing.OpClose, p[:min(len(p), 2)], time.Now().Add(c.closeTimeout))
+	if c.client {
+		// RFC 6455, 7.1.1: the server closes TCP first; wait briefly for
+		// its FIN so that the TIME_WAIT state lands on the server.
+		_ = c.nc.SetReadDeadline(time.Now().Add(min(c.closeTimeout, maxFinWait)))
+		for {
+			if _, err := c.br.Read(c.rd.ctrl[:]); err != nil {
+				break
+			}
+		}
+	}
+	return c.shutdown(ce)
+}

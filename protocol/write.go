@@ -1,0 +1,366 @@
+package protocol
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/wslua/wslua/framing"
+)
+
+// vectorMin is the payload size from which a server writes header and
+// payload with one vectored write instead of copying them together.
+const vectorMin = 16 << 10
+
+// Write sends p as one message of type typ, in a single frame built with
+// its header in one reused buffer and handed to the network in one write.
+// It waits for a message being sent through a Writer to finish. p is not
+// modified and may be reused when Write returns.
+//
+// If ctx is done before the frame is written, Write returns ctx.Err(); if
+// it is cancelled or WriteTimeout expires while the frame is being written,
+// the frame may be cut short, so the connection is closed. After that, or
+// after a close frame was sent, Write returns an error matching ErrClosed.
+func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
+	op, err := dataOpcode(typ)
+	if err != nil {
+		return err
+	}
+	if c.closeSent.Load() {
+		return c.closedErr()
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := c.lockWrite(ctx); err != nil {
+		return err
+	}
+	err = c.writeFrame(ctx, op, true, p)
+	<-c.writeLock
+	return err
+}
+
+// Writer returns a writer for a message of type typ that is sent in
+// fragments as it is written: the writer buffers up to WriteBufferSize
+// bytes and sends them as a frame when the buffer is full (a Write at least
+// that long on an empty buffer becomes one frame as it is), and Close sends
+// the final frame. The Conn's message lock is held from Writer until Close,
+// so other messages wait; control frames do not. Always Close the writer.
+//
+// The writer is owned by the Conn and reused for every message: it is
+// valid until its Close. ctx governs every frame written through it. It is
+// not safe for concurrent use.
+func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	op, err := dataOpcode(typ)
+	if err != nil {
+		return nil, err
+	}
+	if c.closeSent.Load() {
+		return nil, c.closedErr()
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := c.lockWrite(ctx); err != nil {
+		return nil, err
+	}
+	w := &c.mw
+	w.ctx = ctx
+	w.op = op
+	w.n = 0
+	w.active = true
+	return w, nil
+}
+
+// Ping sends a ping with the given payload (at most 125 bytes). The pong is
+// reported to Options.OnPong by the reading goroutine. Ping does not wait
+// for a message being written: it may go out between its frames.
+func (c *Conn) Ping(ctx context.Context, payload []byte) error {
+	return c.writeControl(ctx, framing.OpPing, payload, time.Time{})
+}
+
+// Pong sends an unsolicited pong (a one-way heartbeat, RFC 6455 5.5.3).
+// Pings are answered automatically; there is no need to call Pong for them.
+func (c *Conn) Pong(ctx context.Context, payload []byte) error {
+	return c.writeControl(ctx, framing.OpPong, payload, time.Time{})
+}
+
+func dataOpcode(typ MessageType) (framing.Opcode, error) {
+	switch typ {
+	case MessageText:
+		return framing.OpText, nil
+	case MessageBinary:
+		return framing.OpBinary, nil
+	}
+	return 0, errMessageType
+}
+
+// lockWrite acquires the message lock.
+func (c *Conn) lockWrite(ctx context.Context) error {
+	select {
+	case c.writeLock <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case c.writeLock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return c.closedErr()
+	}
+}
+
+// writeFrame sends one data frame. The caller holds the message lock.
+func (c *Conn) writeFrame(ctx context.Context, op framing.Opcode, fin bool, p []byte) error {
+	h := framing.Header{Fin: fin, Opcode: op, Length: int64(len(p)), Masked: c.client}
+	if c.client {
+		h.Mask = newMaskKey()
+	} else if len(p) >= vectorMin && (c.canWritev || len(p) > maxPooledPayload) {
+		return c.writeVectored(ctx, &h, p)
+	}
+	hs := h.Size()
+	bp := getBuf(hs + len(p))
+	if bp == nil {
+		return c.writeMaskedPieces(ctx, &h, p)
+	}
+	b := (*bp)[:hs+len(p)]
+	h.Put(b)
+	if c.client {
+		maskCopy(b[hs:], p, h.Mask, 0)
+	} else {
+		copy(b[hs:], p)
+	}
+	c.frameMu.Lock()
+	err := c.writeLocked(ctx, b, time.Time{})
+	c.frameMu.Unlock()
+	putBuf(bp)
+	return err
+}
+
+// writeVectored sends a server frame without copying its payload: one
+// writev where the connection supports it, else two writes.
+func (c *Conn) writeVectored(ctx context.Context, h *framing.Header, p []byte) error {
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	if c.closeSent.Load() {
+		return c.closedErr()
+	}
+	stop, err := c.beginWrite(ctx, time.Time{})
+	if err != nil {
+		return err
+	}
+	hdr := c.hdrBuf[:h.Put(c.hdrBuf[:])]
+	if c.canWritev {
+		c.vecArr = [2][]byte{hdr, p}
+		c.vec = c.vecArr[:]
+		_, err = c.vec.WriteTo(c.nc)
+		c.vecArr = [2][]byte{}
+		c.vec = nil
+	} else if _, err = c.nc.Write(hdr); err == nil {
+		_, err = c.nc.Write(p)
+	}
+	c.writeDeadline.release(stop, c.nc.SetWriteDeadline)
+	if err != nil {
+		return c.writeError(ctx, err)
+	}
+	return nil
+}
+
+// writeMaskedPieces sends a client frame too large for one pooled buffer:
+// the payload is masked into the largest buffer piece by piece.
+func (c *Conn) writeMaskedPieces(ctx context.Context, h *framing.Header, p []byte) error {
+	bp := getBuf(maxPooledPayload)
+	defer putBuf(bp)
+	b := *bp
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	if c.closeSent.Load() {
+		return c.closedErr()
+	}
+	stop, err := c.beginWrite(ctx, time.Time{})
+	if err != nil {
+		return err
+	}
+	n := h.Put(b)
+	pos := 0
+	for len(p) > 0 && err == nil {
+		k := min(len(p), len(b)-n)
+		pos = maskCopy(b[n:], p[:k], h.Mask, pos)
+		_, err = c.nc.Write(b[:n+k])
+		p = p[k:]
+		n = 0
+	}
+	c.writeDeadline.release(stop, c.nc.SetWriteDeadline)
+	if err != nil {
+		return c.writeError(ctx, err)
+	}
+	return nil
+}
+
+// writeControl sends a control frame. It does not take the message lock.
+// Sending a close frame marks the Conn as closing: no frame follows it.
+func (c *Conn) writeControl(ctx context.Context, op framing.Opcode, p []byte, deadline time.Time) error {
+	if len(p) > framing.MaxControlPayload {
+		return errControlTooLong
+	}
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	h := framing.Header{Fin: true, Opcode: op, Length: int64(len(p)), Masked: c.client}
+	if c.client {
+		h.Mask = newMaskKey()
+	}
+	n := h.Put(c.ctrlBuf[:])
+	if c.client {
+		maskCopy(c.ctrlBuf[n:], p, h.Mask, 0)
+	} else {
+		copy(c.ctrlBuf[n:], p)
+	}
+	err := c.writeLocked(ctx, c.ctrlBuf[:n+len(p)], deadline)
+	if op == framing.OpClose && err == nil {
+		c.closeSent.Store(true)
+	}
+	return err
+}
+
+// writeLocked writes b, one or more whole frames, to the network. The
+// caller holds frameMu.
+func (c *Conn) writeLocked(ctx context.Context, b []byte, deadline time.Time) error {
+	if c.closeSent.Load() {
+		return c.closedErr()
+	}
+	stop, err := c.beginWrite(ctx, deadline)
+	if err != nil {
+		return err
+	}
+	_, err = c.nc.Write(b)
+	if stop != nil {
+		c.writeDeadline.release(stop, c.nc.SetWriteDeadline)
+	}
+	if err != nil {
+		return c.writeError(ctx, err)
+	}
+	return nil
+}
+
+// beginWrite sets the write deadline (deadline if not zero, else
+// WriteTimeout from now, if any) and arms ctx.
+func (c *Conn) beginWrite(ctx context.Context, deadline time.Time) (func() bool, error) {
+	if deadline.IsZero() && c.writeTimeout > 0 {
+		deadline = time.Now().Add(c.writeTimeout)
+	}
+	if !deadline.IsZero() {
+		_ = c.nc.SetWriteDeadline(deadline)
+	}
+	if ctx != nil && ctx.Done() != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return c.writeDeadline.watch(ctx, c.nc.SetWriteDeadline), nil
+	}
+	return nil, nil
+}
+
+// writeError closes the connection after a failed write (part of a frame
+// may have been sent) and returns the error to report.
+func (c *Conn) writeError(ctx context.Context, err error) error {
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	if ctx != nil && ctx.Err() != nil {
+		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: ctx.Err()})
+		return ctx.Err()
+	}
+	return c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err})
+}
+
+// messageWriter is the io.WriteCloser Writer returns; one per Conn.
+type messageWriter struct {
+	c      *Conn
+	ctx    context.Context
+	op     framing.Opcode // opcode of the next frame
+	bp     *[]byte        // pooled buffer: header room, then n payload bytes
+	n      int
+	active bool
+}
+
+// Write buffers p, sending full buffers as non-final frames.
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if !w.active {
+		return 0, errWriterClosed
+	}
+	c := w.c
+	total := len(p)
+	for len(p) > 0 {
+		if w.n == 0 && len(p) >= c.writeBufSize {
+			if err := c.writeFrame(w.ctx, w.op, false, p); err != nil {
+				return total - len(p), err
+			}
+			w.op = framing.OpContinuation
+			return total, nil
+		}
+		if w.bp == nil {
+			w.bp = getBuf(framing.MaxHeaderSize + c.writeBufSize)
+		}
+		k := copy((*w.bp)[framing.MaxHeaderSize+w.n:framing.MaxHeaderSize+c.writeBufSize], p)
+		w.n += k
+		p = p[k:]
+		if w.n == c.writeBufSize {
+			if err := w.flush(false); err != nil {
+				return total - len(p), err
+			}
+		}
+	}
+	return total, nil
+}
+
+// flush sends the buffered bytes as a frame.
+func (w *messageWriter) flush(fin bool) error {
+	c := w.c
+	var payload []byte
+	if w.bp != nil {
+		payload = (*w.bp)[framing.MaxHeaderSize : framing.MaxHeaderSize+w.n]
+	}
+	if w.bp == nil {
+		// Nothing buffered since the last frame: an empty final frame.
+		err := c.writeFrame(w.ctx, w.op, fin, payload)
+		w.n = 0
+		w.op = framing.OpContinuation
+		return err
+	}
+	h := framing.Header{Fin: fin, Opcode: w.op, Length: int64(w.n), Masked: c.client}
+	if c.client {
+		h.Mask = newMaskKey()
+		framing.Mask(h.Mask, 0, payload)
+	}
+	start := framing.MaxHeaderSize - h.Size()
+	h.Put((*w.bp)[start:])
+	c.frameMu.Lock()
+	err := c.writeLocked(w.ctx, (*w.bp)[start:framing.MaxHeaderSize+w.n], time.Time{})
+	c.frameMu.Unlock()
+	w.n = 0
+	w.op = framing.OpContinuation
+	return err
+}
+
+// Close sends the final frame and releases the message lock.
+func (w *messageWriter) Close() error {
+	if !w.active {
+		return errWriterClosed
+	}
+	err := w.flush(true)
+	if w.bp != nil {
+		putBuf(w.bp)
+		w.bp = nil
+	}
+	w.active = false
+	w.ctx = nil
+	<-w.c.writeLock
+	return err
+}

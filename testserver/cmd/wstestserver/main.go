@@ -1,0 +1,99 @@
+// Command wstestserver serves the scripted WebSocket test server of package
+// testserver: echo at / and /echo, and the scripted behaviours listed in the
+// package documentation. It is the target of the Autobahn fuzzingclient.
+//
+// Usage:
+//
+//	wstestserver [-addr 127.0.0.1:9001] [-max-message-size 67108864] [-v]
+//
+// It runs until interrupted (SIGINT or SIGTERM), then closes every open
+// WebSocket and exits.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/wslua/wslua/testserver"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wstestserver:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done. ready, if set, is called with the listening
+// address once the server accepts connections.
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr string)) error {
+	fs := flag.NewFlagSet("wstestserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9001", "address to listen on")
+	maxSize := fs.Int64("max-message-size", testserver.DefaultMaxMessageSize, "largest message the server reads, in bytes")
+	verbose := fs.Bool("v", false, "log every session that ends with an unexpected error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if *maxSize <= 0 {
+		return errors.New("-max-message-size must be positive")
+	}
+	logger := log.New(stderr, "", log.LstdFlags)
+	opts := &testserver.Options{MaxMessageSize: *maxSize}
+	if *verbose {
+		opts.Logf = logger.Printf
+	}
+	h := testserver.NewHandler(opts)
+	defer h.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          logger,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Printf("wstestserver: listening on ws://%s/", ln.Addr())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Printf("wstestserver: shutting down")
+	h.Close() // hijacked connections are not seen by Shutdown
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
+	<-errc // Serve returns http.ErrServerClosed
+	return err
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/wslua/wslua/handshake"
+	"github.com/wslua/wslua/protocol"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestServeAndShutdown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	var log bytes.Buffer
+	go func() {
+		errc <- run(runCtx, []string{"-addr", "127.0.0.1:0", "-max-message-size", "1024"}, &log, func(a string) { addrc <- a })
+	}()
+	addr := <-addrc
+
+	c, _, err := handshake.Dial(ctx, "ws://"+addr+"/", nil)
+	require.NoError(t, err)
+	defer c.CloseNow()
+	require.NoError(t, c.Write(ctx, protocol.MessageText, []byte("hi")))
+	_, p, err := c.Read(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "hi", string(p))
+	// The read limit flag is in force.
+	require.NoError(t, c.Write(ctx, protocol.MessageBinary, make([]byte, 1025)))
+	_, _, err = c.Read(ctx)
+	require.Equal(t, protocol.StatusMessageTooBig, protocol.CloseStatus(err))
+
+	// An open connection does not keep the command from shutting down.
+	c2, _, err := handshake.Dial(ctx, "ws://"+addr+"/stall", nil)
+	require.NoError(t, err)
+	defer c2.CloseNow()
+	stop()
+	require.NoError(t, <-errc)
+	require.Contains(t, log.String(), "listening on ws://"+addr+"/")
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-max-message-size", "0"},
+		{"-nope"},
+		{"extra"},
+		{"-addr", "256.0.0.1:0"},
+	} {
+		var log bytes.Buffer
+		err := run(context.Background(), args, &log, nil)
+		require.Error(t, err, "%q", args)
+	}
+	require.ErrorIs(t, run(context.Background(), []string{"-h"}, new(bytes.Buffer), nil), flag.ErrHelp)
+}
