@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	wsluaBin = filepath.Join(dir, "wslua")
-	build := exec.Command(goCommand(), "build", "-o", wsluaBin, "github.com/wslua/wslua/autobahn/tmpharness")
+	build := exec.Command(goCommand(), "build", "-o", wsluaBin, "github.com/wslua/wslua/lua/cmd/wslua")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	code := 1
 	if err := build.Run(); err != nil {

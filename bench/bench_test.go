@@ -53,6 +53,12 @@ func textUTF8(n int) []byte {
 	return []byte(s + strings.Repeat(" ", n-len(s)))
 }
 
+// textASCII returns n bytes of ASCII text.
+func textASCII(n int) []byte {
+	const unit = "The quick brown fox jumps over the lazy dog; 0123456789.\n"
+	return []byte(strings.Repeat(unit, n/len(unit)+1)[:n])
+}
+
 // isRuneStart reports whether s[:i] ends on a rune boundary.
 func isRuneStart(s string, i int) bool { return i == len(s) || s[i]&0xC0 != 0x80 }
 
@@ -67,8 +73,9 @@ func dial(b *testing.B, impl, srv, path string) clients.Client {
 }
 
 // benchRoundTrips measures round trips of p between impl's client and srv's
-// server: ns/op is one message there and back. B/op and allocs/op count
-// both ends, which share the process.
+// server: ns/op is one message there and back. B/op, allocs/op and the
+// system calls per op (rsys/op, wsys/op) count both ends, which share the
+// process.
 func benchRoundTrips(b *testing.B, impl, srv string, text bool, p []byte) {
 	c := dial(b, impl, srv, echo.EchoPath)
 	defer c.Close()
@@ -80,12 +87,14 @@ func benchRoundTrips(b *testing.B, impl, srv string, text bool, p []byte) {
 		b.SetBytes(int64(len(p)))
 	}
 	b.ReportAllocs()
+	io0, ok := readIOCounts()
 	b.ResetTimer()
 	err := c.RoundTrips(b.N, text, p)
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)
 	}
+	reportSyscalls(b, io0, ok)
 }
 
 // forImpls runs f as a sub-benchmark impl=NAME for every implementation.
@@ -148,12 +157,14 @@ func BenchmarkStream64K(b *testing.B) {
 		n := (b.N + echo.AckEvery - 1) / echo.AckEvery * echo.AckEvery
 		b.SetBytes(int64(len(p)))
 		b.ReportAllocs()
+		io0, ok := readIOCounts()
 		b.ResetTimer()
 		err := c.Stream(n, p)
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)
 		}
+		reportSyscalls(b, io0, ok)
 	})
 }
 

@@ -157,14 +157,17 @@ type readCase struct {
 	p    []byte
 }
 
-// readCases are binary messages of every micro size, plus 64 KiB of
-// UTF-8 text, which is validated.
+// readCases are binary messages of every micro size, plus 64 KiB of text,
+// which is validated: mixed scripts (a third of the bytes non-ASCII) and
+// ASCII only.
 func readCases() []readCase {
 	var cs []readCase
 	for _, size := range microSizes {
 		cs = append(cs, readCase{"binary/size=" + sizeName(size), framing.OpBinary, binary(size)})
 	}
-	return append(cs, readCase{"text/size=64K", framing.OpText, textUTF8(size64K)})
+	return append(cs,
+		readCase{"text-mixed/size=64K", framing.OpText, textUTF8(size64K)},
+		readCase{"text-ascii/size=64K", framing.OpText, textASCII(size64K)})
 }
 
 // forReadCases runs f for every role and read case over a fresh Conn.
@@ -242,18 +245,24 @@ func BenchmarkConnReader(b *testing.B) {
 	})
 }
 
-// BenchmarkUTF8Valid64K is the reference for ReadAppend's text case:
-// unicode/utf8.Valid over the same 64 KiB of text. Our validator is not
+// BenchmarkUTF8Valid64K is the reference for ReadAppend's text cases:
+// unicode/utf8.Valid over the same 64 KiB texts. Our validator is not
 // exported; its cost is ReadAppend text minus ReadAppend binary.
 func BenchmarkUTF8Valid64K(b *testing.B) {
-	p := textUTF8(size64K)
-	if !utf8.Valid(p) {
-		b.Fatal("test text is not UTF-8")
-	}
-	b.SetBytes(int64(len(p)))
-	b.ReportAllocs()
-	for b.Loop() {
-		sinkBool = utf8.Valid(p)
+	for _, tc := range []struct {
+		name string
+		p    []byte
+	}{{"mixed", textUTF8(size64K)}, {"ascii", textASCII(size64K)}} {
+		b.Run("text="+tc.name, func(b *testing.B) {
+			if !utf8.Valid(tc.p) {
+				b.Fatal("test text is not UTF-8")
+			}
+			b.SetBytes(int64(len(tc.p)))
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkBool = utf8.Valid(tc.p)
+			}
+		})
 	}
 }
 

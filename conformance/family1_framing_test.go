@@ -13,6 +13,7 @@ import (
 
 	"github.com/wslua/wslua/framing"
 	"github.com/wslua/wslua/protocol"
+	"github.com/wslua/wslua/testserver"
 )
 
 // frameLengths are the payload lengths around the boundaries of the 7-bit,
@@ -126,4 +127,17 @@ func TestClientFrameEncoding(t *testing.T) {
 	for i, n := range frameLengths {
 		require.Equal(t, textMsg(textOf(n)), got[i])
 	}
+}
+
+// TestServerFramePipelinedWithRequest: frames that arrive in the same TCP
+// segment as the upgrade request are not lost.
+func TestServerFramePipelinedWithRequest(t *testing.T) {
+	srv := testserver.New(nil)
+	t.Cleanup(srv.Close)
+	early := framing.AppendFrame(nil, framing.Header{Fin: true, Opcode: framing.OpText, Masked: true, Mask: [4]byte{9, 8, 7, 6}}, []byte("early"))
+	early = framing.AppendFrame(early, framing.Header{Fin: true, Opcode: framing.OpPing, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, []byte("p"))
+	c := dialRawEarly(t, srv.URL(), "/echo", early)
+	c.expectMessage(framing.OpText, []byte("early"))
+	c.expectControl(framing.OpPong, []byte("p"))
+	c.closeHandshake()
 }

@@ -29,6 +29,13 @@ func TestServerUTF8Valid(t *testing.T) {
 		steps = append(steps, sendChunked(1, txt(tc.b)), wantText(tc.b))
 		cases = append(cases, srvCase{name: tc.name, steps: steps})
 	}
+	// The validator's state survives control frames between fragments.
+	cases = append(cases,
+		srvCase{name: "character split around a ping", steps: []step{
+			send(first(framing.OpText, "a\xf0\x90"), ping("p"), cont("\x80\x80z", true)), wantPong("p"), wantText("a\xf0\x90\x80\x80z")}},
+		srvCase{name: "invalid continuation after a ping", steps: []step{
+			send(first(framing.OpText, "a\xf0\x90"), ping("p"), cont("z", true)), wantPong("p"), wantClose(1007)}},
+	)
 	runServerCases(t, cases)
 }
 
@@ -87,6 +94,11 @@ func TestClientUTF8(t *testing.T) {
 		return cliCase{name: name, target: target, code: protocol.StatusInvalidFramePayloadData,
 			sent: protocol.StatusInvalidFramePayloadData, cause: protocol.ErrInvalidUTF8}
 	}
+	cases = append(cases,
+		cliCase{name: "character split around a ping", target: rawHex(first(framing.OpText, "a\xf0\x90"), ping("p"), cont("\x80\x80z", true)),
+			read: []msg{textMsg("a\xf0\x90\x80\x80z")}},
+		c1007("invalid continuation after a ping", rawHex(first(framing.OpText, "a\xf0\x90"), ping("p"), cont("z", true))),
+	)
 	cases = append(cases, c1007("badutf8 script", "/badutf8"), c1007("badutf8 script, first fragment only", "/badutf8?frag=1"))
 	for _, tc := range invalidUTF8 {
 		cases = append(cases, c1007(tc.name+", one frame", rawHex(txt(tc.b))))

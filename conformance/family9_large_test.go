@@ -46,7 +46,7 @@ const largeTimeout = 120 * time.Second
 // Shared payloads, built once: the largest of each kind, sliced as needed.
 var (
 	bigBinary = sync.OnceValue(func() []byte { return binOf(16 * mib) })
-	bigText   = sync.OnceValue(func() []byte { return largeText(16 * mib) })
+	bigText   = sync.OnceValue(func() []byte { return largeText(max(chunkedSize(), 1*mib)) })
 )
 
 // payloadOf returns n bytes of the shared payload for op.
@@ -224,14 +224,14 @@ func BenchmarkLargeMessages(b *testing.B) {
 		for _, typ := range []protocol.MessageType{protocol.MessageBinary, protocol.MessageText} {
 			payload := payloadOf(framing.Opcode(typ), n)
 			b.Run(fmt.Sprintf("%v/%dKiB", typ, n/kib), func(b *testing.B) {
-				b.SetBytes(int64(2 * n))
+				b.SetBytes(int64(2 * len(payload)))
 				b.ReportAllocs()
 				buf := make([]byte, 0, n)
 				for b.Loop() {
 					werr := make(chan error, 1)
 					go func() { werr <- c.Write(ctx, typ, payload) }()
 					_, got, err := c.ReadAppend(ctx, buf[:0])
-					if err != nil || len(got) != n {
+					if err != nil || len(got) != len(payload) {
 						b.Fatalf("read %d bytes: %v", len(got), err)
 					}
 					if err := <-werr; err != nil {

@@ -63,6 +63,14 @@ type rawConn struct {
 // opening handshake for target (path and query) by hand, requiring 101.
 func dialRaw(t testing.TB, base, target string, extra ...string) *rawConn {
 	t.Helper()
+	return dialRawEarly(t, base, target, nil, extra...)
+}
+
+// dialRawEarly is dialRaw sending early right behind the request, in the
+// same TCP write, before the response (which RFC 6455 does not let a
+// client do; a robust server copes).
+func dialRawEarly(t testing.TB, base, target string, early []byte, extra ...string) *rawConn {
+	t.Helper()
 	host := strings.TrimPrefix(base, "ws://")
 	nc, err := net.Dial("tcp", host)
 	require.NoError(t, err)
@@ -76,6 +84,7 @@ func dialRaw(t testing.TB, base, target string, extra ...string) *rawConn {
 		fmt.Fprintf(&b, "%s: %s\r\n", extra[i], extra[i+1])
 	}
 	b.WriteString("\r\n")
+	b.Write(early)
 	_, err = io.WriteString(nc, b.String())
 	require.NoError(t, err)
 	br := bufio.NewReader(nc)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -89,3 +90,6 @@ func headerHasToken(h http.Header, name, token string) bool {
 	}
 	return false
 }
+
+// bufioReader wraps r in a bufio.Reader.
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

@@ -43,11 +43,11 @@ func TestValidKey(t *testing.T) {
 		{"dGhlIHNhbXBsZSBub25jZQ==", true},
 		{" dGhlIHNhbXBsZSBub25jZQ== ", true},
 		{"", false},
-		{"dGhlIHNhbXBsZSBub25jZQ", false},      // unpadded
-		{"dGhlIHNhbXBsZSBub25jZWU=", false},    // 17 bytes
-		{"dGhlIHNhbXBsZSBub25j", false},        // 15 bytes
-		{"dGhlIHNhbXBsZSBub25jZQ=!", false},    // bad character
-		{"dGhlIHNhbXBsZSBub25jZR==", false},    // non-canonical trailing bits
+		{"dGhlIHNhbXBsZSBub25jZQ", false},       // unpadded
+		{"dGhlIHNhbXBsZSBub25jZWU=", false},     // 17 bytes
+		{"dGhlIHNhbXBsZSBub25j", false},         // 15 bytes
+		{"dGhlIHNhbXBsZSBub25jZQ=!", false},     // bad character
+		{"dGhlIHNhbXBsZSBub25jZR==", false},     // non-canonical trailing bits
 		{"dGhlIHNhbXBsZSBub25jZQ==AAAA", false}, // trailing data
 	}
 	for _, tt := range tests {

@@ -37,13 +37,14 @@ type DialOptions struct {
 	// TLS and the opening handshake, in addition to the context.
 	DialTimeout time.Duration
 	// Proxy returns the proxy for a request URL, or nil for a direct
-	// connection. The URL it sees has scheme http for ws and https for wss, so
-	// net/http-style functions apply. Supported proxy schemes: http and https
-	// (HTTP CONNECT, with Basic Proxy-Authorization from the proxy URL's
-	// credentials), socks5 (target resolved locally) and socks5h (resolved
-	// by the proxy). Nil means the environment: HTTP_PROXY, HTTPS_PROXY and
-	// NO_PROXY as read by golang.org/x/net/http/httpproxy at each Dial
-	// (loopback addresses are never proxied).
+	// connection. The URL it sees has scheme http for ws and https for wss,
+	// and no credentials, so net/http-style functions apply. Supported proxy
+	// schemes: http and https (HTTP CONNECT, with Basic Proxy-Authorization
+	// from the proxy URL's credentials), socks5 (target resolved locally) and
+	// socks5h (resolved by the proxy). Nil means the environment:
+	// HTTP_PROXY, HTTPS_PROXY and NO_PROXY as read by
+	// golang.org/x/net/http/httpproxy at each Dial (loopback addresses and
+	// localhost are never proxied).
 	Proxy func(*url.URL) (*url.URL, error)
 	// NetDialContext, if set, makes the TCP connection (to the server or the
 	// proxy) instead of a net.Dialer.
@@ -176,7 +177,7 @@ func handshake(ctx context.Context, raw net.Conn, t *target, pu *url.URL, req *r
 	if t.secure {
 		tc := tls.Client(conn, tlsConfig(opts.TLSConfig, stripZone(t.host), false))
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, nil, &HandshakeError{Op: opTLS, Reason: "TLS handshake with " + t.addr, Err: ctxErrOr(ctx, err)}
+			return nil, nil, &HandshakeError{Op: opTLS, Reason: "handshake with " + t.addr, Err: ctxErrOr(ctx, err)}
 		}
 		conn = tc
 	}
@@ -196,6 +197,9 @@ func handshake(ctx context.Context, raw net.Conn, t *target, pu *url.URL, req *r
 		}
 	}
 	resp, sub, err := readResponse(br, lim, &req.check, beforeBody)
+	if resp != nil {
+		resp.Request = &http.Request{Method: http.MethodGet, URL: t.public, Host: req.host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	}
 	if err != nil {
 		var he *HandshakeError
 		if errors.As(err, &he) && he.Err != nil {
@@ -236,6 +240,7 @@ func ctxErrOr(ctx context.Context, err error) error {
 
 // request is a prepared upgrade request.
 type request struct {
+	host  string        // the Host header sent
 	bytes []byte        // the whole request head
 	check responseCheck // what the response must satisfy
 }
@@ -249,12 +254,12 @@ func newRequest(t *target, opts *DialOptions) (*request, error) {
 		return bad("%v", err)
 	}
 	hostHeader := t.hostHeader
-	if v := opts.Header.Values(hdrHost); len(v) > 1 {
+	if v := headerValues(opts.Header, hdrHost); len(v) > 1 {
 		return bad("more than one Host header")
 	} else if len(v) == 1 {
 		hostHeader = v[0]
 	}
-	if t.user != nil && len(opts.Header.Values(hdrAuth)) > 0 {
+	if t.user != nil && len(headerValues(opts.Header, hdrAuth)) > 0 {
 		return bad("both URL credentials and an Authorization header given")
 	}
 	for i, p := range opts.Subprotocols {
@@ -294,6 +299,7 @@ func newRequest(t *target, opts *DialOptions) (*request, error) {
 	writeExtraHeaders(&buf, opts.Header, hdrHost)
 	buf.WriteString("\r\n")
 	return &request{
+		host:  hostHeader,
 		bytes: buf.Bytes(),
 		check: responseCheck{key: key, subprotocols: opts.Subprotocols, extensions: exts},
 	}, nil

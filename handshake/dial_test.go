@@ -147,10 +147,13 @@ func TestDialBodyReadIsBounded(t *testing.T) {
 		c.Write([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\npartial"))
 		io.Copy(io.Discard, c) // never completes the body, never closes
 	})
-	_, _, err := dial(testCtx(t), "ws://"+srv.addr+"/", directOpts())
+	ctx := testCtx(t)
+	_, _, err := dial(ctx, "ws://"+srv.addr+"/", directOpts())
+	require.NoError(t, ctx.Err(), "the body read was not bounded: it lasted until the test's safety deadline")
 	he := requireHandshakeError(t, err)
 	require.Equal(t, 403, he.StatusCode)
 	require.Equal(t, "partial", string(he.Body))
+	require.NoError(t, he.Err)
 }
 
 func TestDialRequest(t *testing.T) {
@@ -166,6 +169,8 @@ func TestDialRequest(t *testing.T) {
 	require.NoError(t, err)
 	defer hc.conn.Close()
 	require.Equal(t, 101, resp.StatusCode)
+	require.Equal(t, "GET", resp.Request.Method)
+	require.Equal(t, "ws://"+srv.addr+"/path/x?q=1&r=%2F#frag", resp.Request.URL.String())
 
 	req := srv.request(t)
 	require.Equal(t, "GET", req.Method)
@@ -192,6 +197,12 @@ func TestDialHostOverride(t *testing.T) {
 	require.NoError(t, err)
 	hc.conn.Close()
 	require.Equal(t, "virtual.example:8443", srv.request(t).Host)
+
+	opts.Header = http.Header{"host": {"lower.example"}}
+	hc, _, err = dial(testCtx(t), "ws://"+srv.addr+"/", opts)
+	require.NoError(t, err)
+	hc.conn.Close()
+	require.Equal(t, "lower.example", srv.request(t).Host)
 
 	opts.Header = http.Header{"Host": {"a", "b"}}
 	_, _, err = dial(testCtx(t), "ws://"+srv.addr+"/", opts)
@@ -263,10 +274,11 @@ func TestDialURLCredentials(t *testing.T) {
 
 	t.Run("sent as Basic authorization", func(t *testing.T) {
 		srv := cannedServer(t, good101)
-		hc, _, err := dial(testCtx(t), "ws://"+user+":"+pass+"@"+srv.addr+"/", directOpts())
+		hc, resp, err := dial(testCtx(t), "ws://"+user+":"+pass+"@"+srv.addr+"/", directOpts())
 		require.NoError(t, err)
 		hc.conn.Close()
 		require.Equal(t, want, srv.request(t).Header.Get("Authorization"))
+		require.Nil(t, resp.Request.URL.User)
 	})
 	t.Run("percent-encoded", func(t *testing.T) {
 		srv := cannedServer(t, good101)
@@ -274,6 +286,15 @@ func TestDialURLCredentials(t *testing.T) {
 		require.NoError(t, err)
 		hc.conn.Close()
 		require.Equal(t, "Basic "+base64.StdEncoding.EncodeToString([]byte("al@ice:p:ss")), srv.request(t).Header.Get("Authorization"))
+	})
+
+	t.Run("refused together with an Authorization header", func(t *testing.T) {
+		for _, key := range []string{"Authorization", "authorization"} {
+			opts := directOpts()
+			opts.Header = http.Header{key: {"Bearer t"}}
+			_, _, err := dial(testCtx(t), "ws://"+user+":"+pass+"@127.0.0.1:1/", opts)
+			require.ErrorContains(t, err, "both URL credentials and an Authorization header given")
+		}
 	})
 
 	// None of these errors may show the credentials.
@@ -300,6 +321,7 @@ func TestDialURLCredentials(t *testing.T) {
 		{"unparsable", "ws://" + user + ":" + pass + "@127.0.0.1:80 /", nil},
 		{"bad header", "ws://" + user + ":" + pass + "@" + deny.addr + "/", func(o *DialOptions) { o.Header = http.Header{"X": {"\n"}} }},
 		{"also Authorization", "ws://" + user + ":" + pass + "@" + deny.addr + "/", func(o *DialOptions) { o.Header = http.Header{"Authorization": {"Bearer t"}} }},
+		{"also authorization", "ws://" + user + ":" + pass + "@" + deny.addr + "/", func(o *DialOptions) { o.Header = http.Header{"authorization": {"Bearer t"}} }},
 		{"TLS to a plain server", "wss://" + user + ":" + pass + "@" + deny.addr + "/", nil},
 	}
 	for _, c := range cases {

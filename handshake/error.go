@@ -27,7 +27,8 @@ const (
 // Dial returns one for every failure, with the cause (a network error,
 // context.DeadlineExceeded, a *tls.CertificateVerificationError, ...) in Err,
 // so errors.Is and errors.As see through it. Upgrade returns one after it has
-// answered the client with StatusCode and a plain-text reason.
+// answered the client with StatusCode and a plain-text reason, or with
+// StatusCode 0 when writing the 101 response itself failed.
 type HandshakeError struct {
 	// Op is the stage that failed: "dial" (URL, options, connecting),
 	// "proxy", "tls" or "handshake" (the HTTP exchange) for Dial, and

@@ -118,6 +118,18 @@ func checkExtraHeaders(h http.Header, reserved map[string]string) error {
 	return nil
 }
 
+// headerValues returns the values of every key of h whose canonical form is
+// canon, so that a non-canonical key such as "host" is not missed.
+func headerValues(h http.Header, canon string) []string {
+	var out []string
+	for name, values := range h {
+		if textproto.CanonicalMIMEHeaderKey(name) == canon {
+			out = append(out, values...)
+		}
+	}
+	return out
+}
+
 // writeHeader appends one header line to buf.
 func writeHeader(buf *bytes.Buffer, name, value string) {
 	buf.WriteString(name)

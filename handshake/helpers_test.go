@@ -421,4 +421,3 @@ func (p *socksProxy) seen() (atyps []byte, targets []string) {
 	defer p.mu.Unlock()
 	return append([]byte(nil), p.atyps...), append([]string(nil), p.targets...)
 }
-

@@ -59,10 +59,12 @@ func proxyAddr(pu *url.URL) string {
 // and ContextDialer, so the SOCKS5 client reaches the proxy through it.
 type forwardDialer func(ctx context.Context, network, addr string) (net.Conn, error)
 
+// Dial connects without a context.
 func (f forwardDialer) Dial(network, addr string) (net.Conn, error) {
 	return f(context.Background(), network, addr)
 }
 
+// DialContext connects.
 func (f forwardDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	return f(ctx, network, addr)
 }
@@ -148,4 +150,5 @@ type bufferedConn struct {
 	r io.Reader
 }
 
+// Read reads through the buffering reader.
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }

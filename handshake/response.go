@@ -31,6 +31,7 @@ type headLimiter struct {
 	n int64 // bytes left; negative once lifted
 }
 
+// Read reads from r within the limit.
 func (l *headLimiter) Read(p []byte) (int, error) {
 	if l.n < 0 {
 		return l.r.Read(p)
@@ -46,6 +47,7 @@ func (l *headLimiter) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// lift removes the limit.
 func (l *headLimiter) lift() { l.n = -1 }
 
 // headErr reports errHeadTooLarge for any parse failure that happened once

@@ -26,7 +26,7 @@ func TestDialTLS(t *testing.T) {
 	}{
 		{
 			name: "default verification refuses the test certificate", url: "wss://" + addr + "/",
-			wantErr: "websocket: tls: TLS handshake with " + addr + ": tls: failed to verify certificate: x509: certificate signed by unknown authority",
+			wantErr: "websocket: tls: handshake with " + addr + ": tls: failed to verify certificate: x509: certificate signed by unknown authority",
 			check: func(t *testing.T, err error) {
 				var ua x509.UnknownAuthorityError
 				require.ErrorAs(t, err, &ua)

@@ -193,10 +193,10 @@ func TestSameOrigin(t *testing.T) {
 
 func TestChooseSubprotocol(t *testing.T) {
 	tests := []struct {
-		name    string
-		client  []string
-		server  []string
-		want    string
+		name   string
+		client []string
+		server []string
+		want   string
 	}{
 		{"none offered", nil, []string{"a"}, ""},
 		{"none supported", []string{"a"}, nil, ""},

@@ -18,6 +18,7 @@ type target struct {
 	requestURI string        // path and query of the request line
 	user       *url.Userinfo // credentials from the URL, sent as Basic authorization
 	redacted   string        // the URL without credentials, for messages
+	public     *url.URL      // the URL without credentials, for http.Response.Request
 	forProxy   *url.URL      // the URL handed to a proxy function: http(s) scheme, no credentials
 }
 
@@ -40,6 +41,7 @@ func parseTarget(raw string) (*target, error) {
 	t := &target{user: u.User}
 	u.User = nil
 	t.redacted = u.String()
+	t.public = u
 	fail := func(reason string) (*target, error) {
 		return nil, &HandshakeError{Op: opDial, Reason: reason + " in URL " + strconv.Quote(t.redacted)}
 	}

@@ -46,7 +46,13 @@ type client struct {
 	// canceled when the host stops (shutdown) or the reader ends.
 	deliverCtx    context.Context
 	cancelDeliver context.CancelFunc
-	dropping      atomic.Bool // a delivery failed: discard everything else
+	// controlCtx bounds the delivery of pings and pongs; it is also
+	// canceled when client:close() starts, so that a reader blocked on a
+	// full channel inside a ping callback lets the close handshake finish.
+	controlCtx    context.Context
+	cancelControl context.CancelFunc
+	dropping      atomic.Bool  // a delivery failed: discard everything else
+	handed        atomic.Int64 // messages the reader has read and handed (or is handing) over
 	// closeInitiated: this end sent a close frame (client:close or host
 	// stop), so an unanswered handshake ends with 1006.
 	closeInitiated atomic.Bool
@@ -66,6 +72,7 @@ type client struct {
 func newClient(url string, opts connectOptions) *client {
 	c := &client{url: url, opts: opts, readerDone: make(chan struct{})}
 	c.deliverCtx, c.cancelDeliver = context.WithCancel(context.Background())
+	c.controlCtx, c.cancelControl = context.WithCancel(c.deliverCtx)
 	return c
 }
 
@@ -79,8 +86,8 @@ func (c *client) protocolOptions() protocol.Options {
 		PingInterval: c.opts.PingInterval,
 		PongTimeout:  c.opts.PongTimeout,
 		CloseTimeout: c.opts.CloseTimeout,
-		OnPing:       func(p []byte) { c.deliver(message{typ: typePing, data: clone(p)}) },
-		OnPong:       func(p []byte) { c.deliver(message{typ: typePong, data: clone(p)}) },
+		OnPing:       func(p []byte) { c.deliverControl(message{typ: typePing, data: clone(p)}) },
+		OnPong:       func(p []byte) { c.deliverControl(message{typ: typePong, data: clone(p)}) },
 	}
 }
 
@@ -126,6 +133,7 @@ func (c *client) release() {
 		if unregister != nil {
 			unregister()
 		}
+		c.cancelControl()
 		c.cancelDeliver()
 	})
 }
@@ -162,8 +170,24 @@ func (c *client) deliver(m message) {
 	if c.dropping.Load() {
 		return
 	}
+	c.handed.Add(1)
 	if err := c.ch.SendGo(c.deliverCtx, m); err != nil {
 		c.dropping.Store(true)
+	}
+}
+
+// deliverControl hands a ping or pong to the receive channel, like deliver,
+// except that once client:close() started (or when it starts while this
+// waits on a full channel) the notification is dropped: the protocol
+// callbacks run while the connection's read lock is held, and the close
+// handshake needs it.
+func (c *client) deliverControl(m message) {
+	if c.dropping.Load() || c.closeInitiated.Load() {
+		return
+	}
+	c.handed.Add(1)
+	if err := c.ch.SendGo(c.controlCtx, m); err != nil && c.controlCtx.Err() == nil {
+		c.dropping.Store(true) // channel closed by the script, or the run ended
 	}
 }
 
@@ -187,6 +211,7 @@ func (c *client) shutdown() {
 		if conn == nil {
 			return // still dialing: start closes the connection
 		}
+		c.cancelControl()
 		if prev == stateOpen {
 			c.closeInitiated.Store(true)
 			_ = conn.Close(protocol.StatusGoingAway, goingAwayReason)
@@ -206,6 +231,7 @@ func (c *client) beginClose() (conn *protocol.Conn, ok bool) {
 	}
 	c.state = stateClosing
 	c.closeInitiated.Store(true)
+	c.cancelControl()
 	return c.conn, true
 }
 

@@ -169,7 +169,7 @@ func TestConnectTLSFiles(t *testing.T) {
 	}{
 		{`{tls = {ca_file = "` + ca + `", server_name = "wslua.test", cert_file = "` + certFile + `", key_file = "` + keyFile + `"}}`, "connected"},
 		{`{tls = {ca_file = "` + ca + `", cert_file = "` + certFile + `", key_file = "` + keyFile + `"}}`, "certificate"}, // name mismatch: 127.0.0.1
-		{`{tls = {ca_file = "` + ca + `", server_name = "wslua.test"}}`, "error"},                                          // no client certificate
+		{`{tls = {ca_file = "` + ca + `", server_name = "wslua.test"}}`, "error"},                                         // no client certificate
 		{`{tls = {ca_file = "` + bad + `"}}`, "tls.ca_file: no PEM certificate found"},
 		{`{tls = {ca_file = "` + ca + `", cert_file = "` + bad + `", key_file = "` + keyFile + `"}}`, "tls.cert_file/key_file"},
 	}

@@ -69,6 +69,17 @@ func newServer(t *testing.T, opts *testserver.Options) *testserver.Server {
 // printed.
 func runLua(t *testing.T, ctx context.Context, ws string, src string) (string, error) {
 	t.Helper()
+	return runLuaCtx(t, ctx, ws, nil, src)
+}
+
+// runLuaWith is runLua with a setup function called before the script.
+func runLuaWith(t *testing.T, ws string, setup func(L *glua.LState), src string) (string, error) {
+	t.Helper()
+	return runLuaCtx(t, nil, ws, setup, src)
+}
+
+func runLuaCtx(t *testing.T, ctx context.Context, ws string, setup func(L *glua.LState), src string) (string, error) {
+	t.Helper()
 	if ctx == nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.Background(), scriptTimeout)
@@ -81,6 +92,9 @@ func runLua(t *testing.T, ctx context.Context, ws string, src string) (string, e
 	var out syncBuffer
 	capturePrint(L, &out)
 	L.SetGlobal("WS", glua.LString(ws))
+	if setup != nil {
+		setup(L)
+	}
 	err := scheduler.RunString(ctx, L, src)
 	return out.String(), err
 }

@@ -115,3 +115,31 @@ func TestConcurrentSendsDoNotInterleave(t *testing.T) {
 	`)
 	require.Equal(t, "ok\n", out)
 }
+
+// TestWriteTimeout: the /stall server stops reading, so the socket buffers
+// fill up and a send fails once write_timeout expires; the connection then
+// ends with a 1006 close message.
+func TestWriteTimeout(t *testing.T) {
+	s := newServer(t, nil)
+	out := mustRunLua(t, s.URL(), `
+		local client = assert(websocket.connect(WS .. "/stall", {write_timeout = 100}))
+		local chunk = string.rep("x", 1024 * 1024)
+		local ok, err
+		for i = 1, 256 do
+			ok, err = client:send(chunk, websocket.TYPE_BINARY)
+			if not ok then break end
+		end
+		assert(not ok, "256 MiB went into a server that does not read")
+		print(err)
+		local m = client:receive():receive()
+		print(m.type, m.code, m.reason)
+		print(client:send("more"))
+	`)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	require.Len(t, lines, 3, out)
+	require.Contains(t, lines[0], "timeout")
+	require.True(t, strings.HasPrefix(lines[1], "close\t1006\t"), lines[1])
+	require.Contains(t, lines[1], "timeout")
+	require.True(t, strings.HasPrefix(lines[2], "false\twebsocket: connection closed"), lines[2])
+	t.Logf("%q", lines)
+}

@@ -58,13 +58,13 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	// A writer stuck in a network write holds the frame lock: bound it.
 	_ = c.nc.SetWriteDeadline(deadline)
 	if err := c.writeControl(nil, framing.OpClose, payload[:n], deadline); err != nil {
-		if c.closeSent.Load() || c.closeErr.Load() != nil {
+		if err == errCloseInProgress {
 			// The peer's close frame came first and was answered, or the
-			// connection failed meanwhile.
+			// connection was failed meanwhile.
 			c.waitClosed()
 			return ErrClosed
 		}
-		return err
+		return err // the write failed: the connection is closed
 	}
 
 	cause := error(errCloseTimeout)

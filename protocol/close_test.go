@@ -1,8 +1,10 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -308,4 +310,25 @@ func TestCloseErrorText(t *testing.T) {
 	var code [2]byte
 	binary.BigEndian.PutUint16(code[:], 1000)
 	require.Equal(t, closePayload(1000, ""), code[:])
+}
+
+// Close with a message half read through a Reader: Close skips the rest of
+// the frame, then data frames, up to the peer's close.
+func TestRFC7_CloseMidMessage(t *testing.T) {
+	c, p := withRaw(t, RoleServer, nil)
+	p.send(framing.OpBinary, false, bytes.Repeat([]byte("m"), 5000))
+	_, r, err := c.Reader(readCtx(t))
+	require.NoError(t, err)
+	_, err = io.ReadFull(r, make([]byte, 10))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- c.Close(StatusNormalClosure, "") }()
+	require.Equal(t, closePayload(1000, ""), p.expectClose())
+	p.send(0, true, []byte("rest"))
+	p.send(framing.OpClose, true, closePayload(1000, ""))
+	require.NoError(t, <-done)
+	_, err = r.Read(make([]byte, 10))
+	require.ErrorIs(t, err, ErrClosed)
+	_, _, err = c.Read(bg())
+	require.True(t, err.(*CloseError).Remote)
 }

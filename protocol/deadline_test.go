@@ -154,7 +154,7 @@ func TestKeepalivePongsKeepItUp(t *testing.T) {
 	var pings atomic.Int32
 	enough := make(chan struct{})
 	cl, sv := connPair(t, "tcp",
-		&Options{PingInterval: 10 * time.Millisecond},
+		&Options{PingInterval: 10 * time.Millisecond, PongTimeout: 10 * time.Second},
 		&Options{OnPing: func([]byte) {
 			if pings.Add(1) == 5 {
 				close(enough)
@@ -186,9 +186,9 @@ func TestKeepalivePongTimeout(t *testing.T) {
 	p.expectEOF()
 }
 
-// An unsolicited pong counts for the keepalive and reaches OnPong; a data
+// RFC 6455, section 5.5.2-5.5.3: an unsolicited pong counts for the keepalive and reaches OnPong; a data
 // message after it is delivered normally.
-func TestUnsolicitedPong(t *testing.T) {
+func TestRFC5_5_PingPong(t *testing.T) {
 	var got []string
 	c, p := withRaw(t, RoleServer, &Options{OnPong: func(b []byte) { got = append(got, string(b)) }})
 	p.send(framing.OpPong, true, []byte("hb"))

@@ -3,7 +3,6 @@ package protocol
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"testing"
 	"time"
 
@@ -172,5 +171,3 @@ func TestMaskCopy(t *testing.T) {
 		require.Equal(t, want, got, "split %d", split)
 	}
 }
-
-var errTest = errors.New("test")

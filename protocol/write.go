@@ -222,11 +222,15 @@ func (c *Conn) writeControl(ctx context.Context, op framing.Opcode, p []byte, de
 	} else {
 		copy(c.ctrlBuf[n:], p)
 	}
-	err := c.writeLocked(ctx, c.ctrlBuf[:n+len(p)], deadline)
-	if op == framing.OpClose && err == nil {
+	if c.closeSent.Load() {
+		return errCloseInProgress
+	}
+	if op == framing.OpClose {
+		// Before the write: once the peer can have seen the close frame,
+		// the reader must treat data frames as arriving after it.
 		c.closeSent.Store(true)
 	}
-	return err
+	return c.writeNet(ctx, c.ctrlBuf[:n+len(p)], deadline)
 }
 
 // writeLocked writes b, one or more whole frames, to the network. The
@@ -235,6 +239,11 @@ func (c *Conn) writeLocked(ctx context.Context, b []byte, deadline time.Time) er
 	if c.closeSent.Load() {
 		return c.closedErr()
 	}
+	return c.writeNet(ctx, b, deadline)
+}
+
+// writeNet is writeLocked without the check for a sent close frame.
+func (c *Conn) writeNet(ctx context.Context, b []byte, deadline time.Time) error {
 	stop, err := c.beginWrite(ctx, deadline)
 	if err != nil {
 		return err

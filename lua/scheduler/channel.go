@@ -46,6 +46,8 @@ type Channel struct {
 	pokePending bool // a poke event for this channel sits in the inbox
 	implicit    bool // holds the producer reference taken by NewChannel
 
+	timerPending bool // a time.after timer will deliver to it (VM goroutine only)
+
 	producers atomic.Int32
 
 	conv func(L *lua.LState, v any) lua.LValue
@@ -69,8 +71,9 @@ type Channel struct {
 //
 // Producer accounting: a channel created with a non-nil conv counts as fed
 // by a live Go producer until CloseGo is called, so a coroutine waiting on it
-// is not reported as deadlocked. Use AddProducer/ProducerDone for other
-// cases (e.g. a conv == nil channel fed from Go).
+// (to receive, or to send: CloseGo would wake it) is not reported as
+// deadlocked. Use AddProducer/ProducerDone for other cases (e.g. a
+// conv == nil channel fed from Go).
 func NewChannel(L *lua.LState, size int, conv func(L *lua.LState, v any) lua.LValue) *Channel {
 	c := newChannel(L, size, conv, From(L))
 	if conv != nil {

@@ -333,3 +333,53 @@ func TestConvErrorRaisedInReceiver(t *testing.T) {
 		error("reached: " .. err)`)
 	requireErrContains(t, err, "reached:", "cannot convert x")
 }
+
+// signalCtx reports when SendGo starts waiting on it (SendGo only asks for
+// Done once the value is queued).
+type signalCtx struct {
+	context.Context
+	once  sync.Once
+	asked chan struct{}
+}
+
+func (c *signalCtx) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.asked) })
+	return c.Context.Done()
+}
+
+func TestSendGoGivesUp(t *testing.T) {
+	t.Run("context cancelled while waiting", func(t *testing.T) {
+		L, _ := newState(t)
+		ch := scheduler.NewChannel(L, 0, nil)
+		inner, cancel := context.WithCancel(context.Background())
+		ctx := &signalCtx{Context: inner, asked: make(chan struct{})}
+		errc := make(chan error, 1)
+		go func() { errc <- ch.SendGo(ctx, "v") }()
+		<-ctx.asked
+		cancel()
+		require.ErrorIs(t, <-errc, context.Canceled)
+		L.SetGlobal("ch", ch.LValue())
+		ch.CloseGo()
+		require.NoError(t, L.DoString(`local v, ok = ch:receive() assert(v == nil and not ok, "withdrawn value delivered")`))
+	})
+	t.Run("Run ends while waiting", func(t *testing.T) {
+		L, rec := newState(t)
+		errc := make(chan error, 1)
+		L.SetGlobal("feed", L.NewFunction(func(L *lua.LState) int {
+			ch := scheduler.NewChannel(L, 0, msgConv)
+			go func() {
+				for i := 1; ; i++ {
+					if err := ch.SendGo(context.Background(), i); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}()
+			L.Push(ch.LValue())
+			return 1
+		}))
+		require.NoError(t, runScript(t, L, `local ch = feed() emit(ch:receive().data, tostring(ch):match("^channel%(0%)") ~= nil)`))
+		require.ErrorIs(t, <-errc, scheduler.ErrStopped)
+		require.Equal(t, []string{"1 true"}, rec.get())
+	})
+}

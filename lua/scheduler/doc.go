@@ -72,11 +72,15 @@
 // # Go producers
 //
 // A Channel created by NewChannel with a non-nil conv counts as fed by a
-// live Go producer until CloseGo is called: a coroutine waiting to receive
-// from it keeps Run waiting rather than failing with a deadlock.
-// AddProducer and ProducerDone adjust the count explicitly. SendGo blocks
-// until the value is accepted (backpressure), the context is done, the
-// channel is closed or the Run ends.
+// live Go producer until CloseGo is called: a coroutine waiting on it
+// (receive, send or select) keeps Run waiting rather than failing with a
+// deadlock. AddProducer and ProducerDone adjust the count explicitly; a
+// channel created by channel.new, or by NewChannel with a nil conv, has no
+// producer unless AddProducer is called. Pending time.sleep timers, Await
+// calls in flight and time.after timers of channels a coroutine waits on
+// also keep Run waiting. SendGo blocks until the value is accepted
+// (backpressure), the context is done, the channel is closed or the Run
+// ends.
 //
 // # Errors
 //

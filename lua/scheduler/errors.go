@@ -52,9 +52,8 @@ func (e *CoroutineError) Error() string {
 type Blocked struct {
 	// Coroutine names the coroutine, as in CoroutineError.
 	Coroutine string
-	// Op is the blocking operation: "channel receive", "channel send",
-	// "channel.select" (or "coroutine yield" never appears: yields are not
-	// blocking).
+	// Op is the blocking operation: "channel receive", "channel send" or
+	// "channel.select".
 	Op string
 	// Where is the "source:line" of the call that blocks (empty when the
 	// coroutine was returning the operation's results as a tail call).

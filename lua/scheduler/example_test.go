@@ -18,7 +18,7 @@ func ExampleRun() {
 		local results = channel.new()
 		for i = 1, 3 do
 			coroutine.spawn(function(n)
-				time.sleep(n * 10)
+				time.sleep(n * 20)
 				results:send("worker " .. n .. " done")
 			end, i)
 		end

@@ -2,7 +2,6 @@ package scheduler_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +49,7 @@ func newState(t testing.TB) (*lua.LState, *recorder) {
 	return L, rec
 }
 
-// runScript runs code under the scheduler and returns its emitted lines.
+// runScript runs code under the scheduler (the recorder keeps its output).
 func runScript(t testing.TB, L *lua.LState, code string) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -70,8 +69,6 @@ func requireErrContains(t testing.TB, err error, parts ...string) {
 type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
-
-var _ = fmt.Sprint
 
 // pause yields the processor briefly inside polling loops.
 func pause() { time.Sleep(50 * time.Microsecond) }

@@ -82,8 +82,6 @@ type waitq struct {
 	head, tail *waiter
 }
 
-func (q *waitq) empty() bool { return q.head == nil }
-
 func (q *waitq) push(w *waiter) {
 	w.prev, w.next, w.queued = q.tail, nil, true
 	if q.tail == nil {

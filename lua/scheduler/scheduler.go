@@ -39,22 +39,23 @@ type Scheduler struct {
 	wake      chan struct{} // buffered(1): inbox became non-empty
 
 	// Fields below are owned by the VM goroutine.
-	running  bool
-	cancel   context.CancelFunc
-	current  *task
-	runq     taskQueue
-	live     int
-	liveHead *task
-	liveTail *task
-	nextID   uint64
-	timers   timerHeap
-	timerSeq uint64
-	timer    *time.Timer
-	awaits   int
-	failure  error
-	wg       sync.WaitGroup
-	pool     []*lua.LState
-	order    []int
+	running   bool
+	cancel    context.CancelFunc
+	current   *task
+	runq      taskQueue
+	live      int
+	liveHead  *task
+	liveTail  *task
+	nextID    uint64
+	timers    timerHeap
+	timerSeq  uint64
+	compactAt int
+	timer     *time.Timer
+	awaits    int
+	failure   error
+	wg        sync.WaitGroup
+	pool      []*lua.LState
+	order     []int
 
 	boot       *lua.LFunction // bootstrap: see bootSource
 	trampoline *lua.LFunction // runs pjob in a protected call on L
@@ -385,9 +386,9 @@ func (s *Scheduler) idle(ctx context.Context) error {
 	if s.inboxLen() > 0 {
 		return nil
 	}
-	if s.awaits == 0 && len(s.timers) == 0 && !s.fedWaiter() {
-		// The fed check runs before this second look at the inbox: a
-		// producer posts its event before it drops its reference.
+	if s.awaits == 0 && !s.wakeable() {
+		// The producer check runs before this second look at the inbox:
+		// a producer posts its event before it drops its reference.
 		if s.inboxLen() == 0 {
 			return s.deadlock()
 		}
@@ -448,21 +449,29 @@ func (s *Scheduler) drainInbox() {
 	s.spare = evs[:0]
 }
 
-// fedWaiter reports whether a blocked coroutine waits on a channel that a
-// live Go producer may still feed or close.
-func (s *Scheduler) fedWaiter() bool {
+// wakeable reports whether something other than Lua code may still wake a
+// blocked coroutine: a sleep timer, a time.after timer of a channel it
+// receives from, or a live Go producer of a channel it waits on.
+func (s *Scheduler) wakeable() bool {
 	for t := s.liveHead; t != nil; t = t.nextLive {
 		if t.state != stBlocked {
 			continue
 		}
 		switch t.wait {
-		case waitRecv, waitSend:
+		case waitSleep:
+			return true
+		case waitRecv:
+			if c := t.waitCh; c.timerPending || c.producers.Load() > 0 {
+				return true
+			}
+		case waitSend:
 			if t.waitCh.producers.Load() > 0 {
 				return true
 			}
 		case waitSelect:
 			for i := range t.sel.cases {
-				if t.sel.cases[i].c.producers.Load() > 0 {
+				cs := &t.sel.cases[i]
+				if (!cs.send && cs.c.timerPending) || cs.c.producers.Load() > 0 {
 					return true
 				}
 			}
@@ -523,8 +532,14 @@ func (s *Scheduler) end() {
 	}
 	s.liveHead, s.liveTail, s.live = nil, nil, 0
 	s.runq.clear()
+	for _, e := range s.timers {
+		if c := e.ch.Value(); c != nil {
+			c.timerPending = false
+		}
+	}
 	clear(s.timers)
 	s.timers = s.timers[:0]
+	s.compactAt = 0
 	s.timer.Stop()
 	s.awaits = 0
 	s.current = nil

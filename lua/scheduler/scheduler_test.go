@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -384,11 +385,11 @@ func TestTime(t *testing.T) {
 			name: "sleep ordering",
 			code: `
 				local done = channel.new()
-				for _, d in ipairs{30, 10, 20} do
+				for _, d in ipairs{150, 50, 100} do
 					coroutine.spawn(function() time.sleep(d) emit(d) done:send(true) end)
 				end
 				for i = 1, 3 do done:receive() end`,
-			want: []string{"10", "20", "30"},
+			want: []string{"50", "100", "150"},
 		},
 		{
 			name: "sleep accepts duration strings and zero",
@@ -412,6 +413,26 @@ func TestTime(t *testing.T) {
 			name: "invalid duration type",
 			code: `time.after({})`,
 			err:  []string{"bad argument #1", "got table"},
+		},
+		{
+			name: "many abandoned timeouts",
+			code: `
+				local ch = channel.new(1)
+				for i = 1, 2000 do
+					ch:send(i)
+					local r = channel.select{ ch:case_receive(), time.after("1h"):case_receive() }
+					assert(r.value == i)
+				end
+				emit("done")`,
+			want: []string{"done"},
+		},
+		{
+			name: "pending timeouts nobody waits on do not hide a deadlock",
+			code: `
+				local t = time.after("1h")
+				local never = channel.new()
+				channel.select{ never:case_receive(), never:case_send(1) }`,
+			err: []string{"deadlock", "main chunk: blocked in channel.select at <string>:4"},
 		},
 		{
 			name: "os.time untouched",
@@ -624,12 +645,15 @@ func TestContextCancellation(t *testing.T) {
 		name string
 		code string
 	}{
-		{"blocked on a fed channel", `local v = feed():receive()`},
-		{"sleeping", `time.sleep("1h")`},
-		{"busy loop", `while true do end`},
+		{"blocked on a fed channel", `started() local v = feed():receive()`},
+		{"sleeping", `started() time.sleep("1h")`},
+		{"busy loop", `started() while true do end`},
+		{"busy loop inside pcall", `started() pcall(function() while true do end end) while true do end`},
 		{"busy coroutines", `
 			coroutine.spawn(function() while true do coroutine.yield() end end)
+			started()
 			while true do coroutine.yield() end`},
+		{"waiting for Await", `started() hang()`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -643,6 +667,12 @@ func TestContextCancellation(t *testing.T) {
 				L.Push(ch.LValue())
 				return 1
 			}))
+			start := make(chan struct{})
+			L.SetGlobal("started", L.NewFunction(func(L *lua.LState) int { close(start); return 0 }))
+			L.SetGlobal("hang", L.NewFunction(func(L *lua.LState) int {
+				return scheduler.Await(L, func(ctx context.Context) any { <-ctx.Done(); return nil },
+					func(L *lua.LState, r any) int { return 0 })
+			}))
 			s.RegisterCloser(closerFunc(func() error { close(closed); return nil }))
 			ctx, cancel := context.WithCancel(context.Background())
 			unregistered := false
@@ -651,6 +681,7 @@ func TestContextCancellation(t *testing.T) {
 			unreg()
 			errc := make(chan error, 1)
 			go func() { errc <- scheduler.RunString(ctx, L, tc.code) }()
+			<-start
 			cancel()
 			err := <-errc
 			require.ErrorIs(t, err, context.Canceled)
@@ -773,4 +804,16 @@ func TestRunFailureDetachesBlockedCoroutines(t *testing.T) {
 		sel:send("v2")`)
 	require.NoError(t, err)
 	require.Equal(t, []string{"fresh receiver got v1 true", "fresh select got v2"}, rec.get())
+}
+
+func TestRunFile(t *testing.T) {
+	L, rec := newState(t)
+	path := t.TempDir() + "/script.lua"
+	require.NoError(t, os.WriteFile(path, []byte("coroutine.spawn(function() emit('from file') end)\nerror('at line 2')\n"), 0o600))
+	ctx := context.Background()
+	err := scheduler.RunFile(ctx, L, path)
+	requireErrContains(t, err, "script.lua:2: at line 2")
+	require.Error(t, scheduler.RunFile(ctx, L, path+".missing"))
+	require.Error(t, scheduler.Run(ctx, L, nil))
+	require.Empty(t, rec.get(), "the failing main chunk stops the spawned coroutine before it runs")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"weak"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -47,13 +48,18 @@ func CheckDuration(L *lua.LState, n int) time.Duration {
 }
 
 // timerEntry is a pending time.sleep wake-up (t) or time.after delivery
-// (ch).
+// (ch). The channel is held weakly: a script that drops a time.after
+// channel (e.g. the losing timeout of a select in a loop) lets it be
+// collected, and the entry is dropped by compaction or when it fires.
 type timerEntry struct {
 	when time.Time
 	seq  uint64
 	t    *task
-	ch   *Channel
+	ch   weak.Pointer[Channel]
 }
+
+// minCompact is the heap size below which dead entries are never swept.
+const minCompact = 256
 
 // timerHeap is a binary min-heap of timer entries ordered by (when, seq).
 type timerHeap []timerEntry
@@ -85,27 +91,56 @@ func (h *timerHeap) pop() timerEntry {
 	a[0] = a[last]
 	a[last] = timerEntry{}
 	a = a[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(a) && a.less(l, m) {
-			m = l
-		}
-		if r < len(a) && a.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		a[i], a[m] = a[m], a[i]
-		i = m
-	}
+	a.down(0)
 	*h = a
 	return top
 }
 
+// down restores the heap order below index i.
+func (h timerHeap) down(i int) {
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && h.less(l, m) {
+			m = l
+		}
+		if r < len(h) && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
 func (s *Scheduler) addTimer(d time.Duration, t *task, ch *Channel) {
 	s.timerSeq++
-	s.timers.push(timerEntry{when: time.Now().Add(max(d, 0)), seq: s.timerSeq, t: t, ch: ch})
+	e := timerEntry{when: time.Now().Add(max(d, 0)), seq: s.timerSeq, t: t}
+	if ch != nil {
+		ch.timerPending = true
+		e.ch = weak.Make(ch)
+	}
+	s.timers.push(e)
+	if len(s.timers) >= max(s.compactAt, minCompact) {
+		s.compactTimers()
+	}
+}
+
+// compactTimers drops the entries of collected time.after channels.
+func (s *Scheduler) compactTimers() {
+	live := s.timers[:0]
+	for _, e := range s.timers {
+		if e.t != nil || e.ch.Value() != nil {
+			live = append(live, e)
+		}
+	}
+	clear(s.timers[len(live):])
+	s.timers = live
+	for i := len(live)/2 - 1; i >= 0; i-- {
+		live.down(i)
+	}
+	s.compactAt = 2 * len(live)
 }
 
 // fireTimers runs every timer due at now. VM goroutine only.
@@ -117,8 +152,11 @@ func (s *Scheduler) fireTimers(now time.Time) {
 			if e.t.state == stBlocked && e.t.wait == waitSleep {
 				s.ready(e.t)
 			}
-		case e.ch != nil:
-			e.ch.offerVM(lua.LNumber(float64(now.UnixNano()) / 1e9))
+		default:
+			if c := e.ch.Value(); c != nil {
+				c.timerPending = false
+				c.offerVM(lua.LNumber(float64(now.UnixNano()) / 1e9))
+			}
 		}
 	}
 }

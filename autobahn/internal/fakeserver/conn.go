@@ -15,7 +15,7 @@ import (
 // scripted cases use.
 type Conn struct {
 	*protocol.Conn
-	closed bool // CloseAndCheck or ExpectClose was called
+	closed bool // CloseAndCheck was called
 }
 
 // Frame is a raw frame a case sends with SendFrames.
@@ -84,24 +84,6 @@ func (c *Conn) CloseAndCheck(ctx context.Context, code protocol.StatusCode, reas
 	}
 	if ce.Code != code {
 		return fmt.Errorf("the client answered close %d with %d", code, ce.Code)
-	}
-	return nil
-}
-
-// ExpectClose waits for the client to close the connection (the case let
-// the client close first) and checks the code.
-func (c *Conn) ExpectClose(ctx context.Context, code protocol.StatusCode) error {
-	c.closed = true
-	typ, p, err := c.Read(ctx)
-	if err == nil {
-		return fmt.Errorf("want the client's close frame, got a %d-byte %s message", len(p), typ)
-	}
-	var ce *protocol.CloseError
-	if !errors.As(err, &ce) || !ce.Remote {
-		return fmt.Errorf("want the client's close frame, got %v", err)
-	}
-	if ce.Code != code {
-		return fmt.Errorf("the client closed with %d, want %d", ce.Code, code)
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 type tcpClient struct {
 	c   net.Conn
 	br  *bufio.Reader
-	bw  *bufio.Writer
+	w   *echo.TCPWriter
 	buf []byte
 }
 
@@ -28,7 +28,7 @@ func dialTCP(rawURL string) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tcpClient{c: c, br: bufio.NewReaderSize(c, echo.TCPBufferSize), bw: bufio.NewWriterSize(c, echo.TCPBufferSize)}
+	t := &tcpClient{c: c, br: bufio.NewReaderSize(c, echo.TCPBufferSize), w: echo.NewTCPWriter(c)}
 	if _, err := c.Write([]byte{mode}); err != nil {
 		_ = c.Close()
 		return nil, err
@@ -38,7 +38,7 @@ func dialTCP(rawURL string) (Client, error) {
 
 func (t *tcpClient) RoundTrips(n int, _ bool, p []byte) (err error) {
 	for range n {
-		if err = echo.TCPWriteMessage(t.bw, p); err != nil {
+		if err = t.w.WriteMessage(p); err != nil {
 			return err
 		}
 		if t.buf, err = echo.TCPReadMessage(t.br, t.buf); err != nil {
@@ -56,7 +56,7 @@ func (t *tcpClient) Stream(n int, p []byte) (err error) {
 		return err
 	}
 	for i := 1; i <= n; i++ {
-		if err = echo.TCPWriteMessage(t.bw, p); err != nil {
+		if err = t.w.WriteMessage(p); err != nil {
 			return err
 		}
 		if i%echo.AckEvery == 0 {

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// runCmd runs the command in-process and returns its exit status, stdout and
+// stderr.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// writeScript writes a Lua script into a temporary directory.
+func writeScript(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "script.lua")
+	require.NoError(t, os.WriteFile(p, []byte(src), 0o600))
+	return p
+}
+
+func TestArgsAndServe(t *testing.T) {
+	p := writeScript(t, `
+		print(select("#", ...), ...)
+		print(arg[-1], arg[0] == SCRIPT, arg[1], arg[2], arg.n)
+		print(WS_URL == os.getenv("WS_URL"), WS_URL:match("^ws://127%.0%.0%.1:%d+/$") ~= nil)
+		local c = assert(websocket.connect(WS_URL))
+		assert(c:send("via --serve"))
+		print(c:receive():receive().data)
+		assert(c:close())
+	`)
+	src, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(p, []byte(`SCRIPT = "`+p+`"`+"\n"+string(src)), 0o600))
+	code, out, errOut := runCmd(t, "--serve", p, "a", "b c")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "2\ta\tb c\nwslua\ttrue\ta\tb c\t2\ntrue\ttrue\nvia --serve\n", out)
+	_, set := os.LookupEnv("WS_URL")
+	require.False(t, set, "WS_URL must be restored after run")
+}
+
+func TestScriptFailure(t *testing.T) {
+	p := writeScript(t, "local function f()\n  error(\"boom\")\nend\nf()\n")
+	code, _, errOut := runCmd(t, p)
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "boom")
+	require.Contains(t, errOut, "stack traceback")
+	require.Contains(t, errOut, "script.lua:2")
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, exitUsage, "usage: wslua"},
+		{[]string{"--serve"}, exitUsage, "usage: wslua"},
+		{[]string{"--bogus", "x.lua"}, exitUsage, "unknown flag --bogus"},
+		{[]string{"/no/such/script.lua"}, exitFailure, "no such file"},
+		{[]string{"--help"}, exitOK, ""},
+	}
+	for _, tt := range tests {
+		code, out, errOut := runCmd(t, tt.args...)
+		require.Equal(t, tt.code, code, "%v: %s", tt.args, errOut)
+		require.Contains(t, errOut, tt.want)
+		if tt.code == exitOK {
+			require.Contains(t, out, "usage: wslua")
+		}
+	}
+	p := writeScript(t, "syntax error here")
+	code, _, errOut := runCmd(t, p)
+	require.Equal(t, exitFailure, code)
+	require.Contains(t, errOut, "script.lua")
+}
+
+// TestInterrupt: cancelling the context (what SIGINT does) stops a script
+// blocked on a connection, with status 130.
+func TestInterrupt(t *testing.T) {
+	p := writeScript(t, `
+		local c = assert(websocket.connect(WS_URL))
+		print("ready")
+		c:receive():receive()
+	`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout := &notifyWriter{ready: make(chan struct{})}
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"--serve", p}, stdout, &stderr) }()
+	select {
+	case <-stdout.ready:
+	case <-time.After(30 * time.Second):
+		t.Fatal("script did not start")
+	}
+	cancel()
+	require.Equal(t, exitInterrupted, <-done)
+	require.Equal(t, "wslua: interrupted\n", stderr.String())
+}
+
+// notifyWriter closes ready at its first write.
+type notifyWriter struct {
+	once  sync.Once
+	ready chan struct{}
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.ready) })
+	return len(p), nil
+}
