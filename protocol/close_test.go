@@ -183,19 +183,36 @@ func TestRFC7_CloseWithoutReader(t *testing.T) {
 	require.Equal(t, CloseError{Code: 1000, Reason: "ok", Remote: true}, *ce)
 }
 
-// A Read in progress after Close skips data frames until the peer's close.
-func TestRFC7_DataAfterCloseDiscarded(t *testing.T) {
+// A reader still receives the data the peer sent before it saw our close
+// frame (RFC 6455, 7.1.2: the peer may send data until it answers), then the
+// peer's close.
+func TestRFC7_DataAfterCloseDeliveredToReader(t *testing.T) {
 	c, p := withRaw(t, RoleClient, nil)
-	errc := make(chan error, 1)
-	go func() { _, _, err := c.Read(bg()); errc <- err }()
+	type result struct {
+		data string
+		err  error
+	}
+	reads := make(chan result, 2)
+	go func() {
+		for {
+			_, b, err := c.Read(bg())
+			reads <- result{string(b), err}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close(3001, "") }()
 	require.Equal(t, closePayload(3001, ""), p.expectClose())
-	p.send(framing.OpText, true, []byte("after close"))
+	p.send(framing.OpText, true, []byte("in flight"))
 	p.send(framing.OpClose, true, closePayload(3001, ""))
 	p.nc.Close()
 	require.NoError(t, <-closed)
-	err := <-errc
+	first := <-reads
+	require.NoError(t, first.err)
+	require.Equal(t, "in flight", first.data)
+	err := (<-reads).err
 	require.Equal(t, StatusCode(3001), CloseStatus(err))
 	require.True(t, err.(*CloseError).Remote)
 }

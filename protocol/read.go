@@ -265,8 +265,10 @@ func (c *Conn) nextFrame(cont bool) error {
 			}
 			continue
 		}
-		if c.closeSent.Load() {
-			// Data after our close frame is discarded (RFC 6455, 1.4).
+		if c.rd.noIdle && c.closeSent.Load() {
+			// Close is draining for the peer's close frame and nobody reads
+			// messages: skip data. A reader still gets the messages the peer
+			// sent before it saw our close frame (RFC 6455, 7.1.2).
 			if err := c.discard(h.Length); err != nil {
 				return err
 			}
