@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -150,20 +149,7 @@ func runClient(t *testing.T, url string, opts protocol.Options, fn func(ctx cont
 }
 
 // checkSent requires the server to have seen the client close with code.
-//
-// Known protocol issue (see TestKnownBugCloseCodeLostOnReplyFailure): when
-// the client fails the connection it closes TCP right after its close frame,
-// with the rest of the server's frame unread, so its kernel resets the
-// connection; if the reset reaches the server before it has answered the
-// close frame, protocol.Conn reports 1006 (the reply's write error) instead
-// of the code it received. Such an outcome says nothing about the code the
-// client sent, so it is logged, not failed; the raw-server tests check the
-// client's close frame byte by byte instead.
 func checkSent(t *testing.T, ev testserver.CloseEvent, code protocol.StatusCode) {
 	t.Helper()
-	if ev.Code == protocol.StatusAbnormalClosure && (errors.Is(ev.Err, syscall.EPIPE) || errors.Is(ev.Err, syscall.ECONNRESET)) {
-		t.Logf("server lost the client's close code to a reset: %v", ev.Err)
-		return
-	}
 	require.Equal(t, code, ev.Code, "code the client sent (%v)", ev.Err)
 }

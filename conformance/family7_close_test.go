@@ -5,7 +5,9 @@ package conformance
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"testing"
 	"time"
@@ -58,6 +60,11 @@ func TestServerClose(t *testing.T) {
 			send(txt("hello"), closeF(closeBody(1000, ""))), wantText("hello"), wantClose(1000)}},
 		srvCase{name: "close inside a fragmented message", steps: []step{
 			send(first(framing.OpText, "a"), closeF(closeBody(1000, ""))), wantClose(1000)}},
+		// The server may already have streamed part of the echo; it must
+		// not send the rest after its close frame (expectClose requires
+		// the end of the stream right after it).
+		srvCase{name: "close inside a long fragmented message", steps: []step{
+			send(first(framing.OpBinary, string(binOf(100*kib))), closeF(closeBody(1000, ""))), wantClose(1000)}},
 	)
 	for _, tc := range invalidUTF8[:8] {
 		cases = append(cases, srvCase{name: "invalid UTF-8 reason: " + tc.name,
@@ -215,4 +222,57 @@ func frameBytes(frames ...wf) []byte {
 		b = framing.AppendFrame(b, framing.Header{Fin: f.fin, Rsv: f.rsv, Opcode: f.op}, f.payload)
 	}
 	return b
+}
+
+// TestClientNoDataAfterClose: section 5.5.1, after sending a close frame an
+// endpoint must not send data frames. The server closes while our client is
+// in the middle of a fragmented message; the client answers the close frame,
+// and a write attempted right after (while the client still waits for the
+// server to close TCP) is refused and sends nothing.
+func TestClientNoDataAfterClose(t *testing.T) {
+	l := newRawListener(t)
+	started := make(chan struct{})
+	replied := make(chan struct{})
+	wrote := make(chan error, 1)
+	wait := runClient(t, l.URL("/"), protocol.Options{WriteBufferSize: 16}, func(ctx context.Context, c *protocol.Conn) error {
+		w, err := c.Writer(ctx, protocol.MessageText)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write([]byte("first fragment, long enough to be sent")); err != nil {
+			return err
+		}
+		close(started)
+		go func() {
+			<-replied
+			_, err1 := w.Write([]byte("more data after the close"))
+			wrote <- errors.Join(err1, w.Close())
+		}()
+		// Read handles the server's close frame and answers it.
+		_, _, err = c.Read(ctx)
+		return err
+	})
+	s := l.accept("")
+	<-started
+	f := s.mustFrame()
+	require.Equal(t, framing.OpText, f.Opcode)
+	require.False(t, f.Fin)
+	s.mustWrite(frameBytes(closeF(closeBody(1001, "going"))))
+	for {
+		f = s.mustFrame()
+		if f.Opcode == framing.OpClose {
+			break
+		}
+		require.Equal(t, framing.OpContinuation, f.Opcode, "only the rest of the message may precede the close reply")
+	}
+	require.Equal(t, closeBody(1001, ""), f.Payload)
+	close(replied)
+	require.ErrorIs(t, <-wrote, protocol.ErrClosed)
+	// Nothing follows the close frame: the server's FIN ends the client's
+	// wait and the stream ends.
+	require.NoError(t, s.nc.(*net.TCPConn).CloseWrite())
+	_, err := s.br.ReadByte()
+	require.Error(t, err, "no byte may follow the close frame")
+	err = wait()
+	require.Equal(t, protocol.StatusGoingAway, protocol.CloseStatus(err), "%v", err)
 }

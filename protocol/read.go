@@ -469,6 +469,10 @@ func (c *Conn) receivedClose(p []byte) error {
 		}
 		ce.Reason = string(p[2:])
 	}
+	// Record the peer's close first (RFC 6455, 7.1.5: its code is the
+	// connection close code), so that a failing reply (a peer that resets
+	// right after its close frame) cannot replace it with 1006.
+	c.closeErr.CompareAndSwap(nil, ce)
 	// Echo the code (RFC 6455, 5.5.1), or an empty payload when the peer's
 	// frame had no code: 1005 may not be sent.
 	_ = c.writeControl(nil, framing.OpClose, p[:min(len(p), 2)], time.Now().Add(c.closeTimeout))

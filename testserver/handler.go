@@ -26,7 +26,9 @@ type ConnHandler struct {
 }
 
 // Handler returns a new scripted WebSocket handler (see the package doc for
-// its behaviours). Use NewHandler when the handler must be closed.
+// its behaviours). Its sessions end only when their clients leave (a /stall
+// session that got a byte, never); use NewHandler when the handler must be
+// closed.
 func Handler(opts *Options) http.Handler { return NewHandler(opts) }
 
 // NewHandler returns a new scripted WebSocket handler. opts may be nil.
