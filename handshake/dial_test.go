@@ -349,6 +349,8 @@ func TestDialBadURLs(t *testing.T) {
 		{"127.0.0.1:80", "websocket: dial: invalid URL: first path segment in URL cannot contain colon"},
 		{"localhost:80", `unsupported scheme "localhost"`},
 		{"", "missing scheme"},
+		{"ws://127.0.0.1/chat#room", `websocket: dial: fragment identifier (#...) not allowed in URL "ws://127.0.0.1/chat#room"`},
+		{"ws://127.0.0.1/#", "fragment identifier"},
 	}
 	for _, tt := range tests {
 		_, _, err := Dial(testCtx(t), tt.url, directOpts())

@@ -61,6 +61,10 @@ func parseTarget(raw string) (*target, error) {
 	if u.Opaque != "" {
 		return fail("missing \"//\" after the scheme")
 	}
+	if u.Fragment != "" || strings.HasSuffix(raw, "#") {
+		// RFC 6455, section 3: fragment identifiers MUST NOT be used.
+		return fail("fragment identifier (#...) not allowed")
+	}
 	host := u.Hostname()
 	if host == "" {
 		return fail("missing host")
