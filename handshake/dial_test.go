@@ -165,12 +165,12 @@ func TestDialRequest(t *testing.T) {
 		"User-Agent": {"wslua-test"},
 		"Origin":     {"http://example.com"},
 	}
-	hc, resp, err := dial(testCtx(t), "ws://"+srv.addr+"/path/x?q=1&r=%2F#frag", opts)
+	hc, resp, err := dial(testCtx(t), "ws://"+srv.addr+"/path/x?q=1&r=%2F", opts)
 	require.NoError(t, err)
 	defer hc.conn.Close()
 	require.Equal(t, 101, resp.StatusCode)
 	require.Equal(t, "GET", resp.Request.Method)
-	require.Equal(t, "ws://"+srv.addr+"/path/x?q=1&r=%2F#frag", resp.Request.URL.String())
+	require.Equal(t, "ws://"+srv.addr+"/path/x?q=1&r=%2F", resp.Request.URL.String())
 
 	req := srv.request(t)
 	require.Equal(t, "GET", req.Method)
