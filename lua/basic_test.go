@@ -11,6 +11,7 @@ func TestEchoRoundTrip(t *testing.T) {
 	out := mustRunLua(t, s.URL(), `
 		local client, err = websocket.connect(WS .. "/")
 		assert(client, err)
+		assert(type(client) == "userdata")
 		print(tostring(client))
 		local ch = client:receive()
 		assert(ch == client:receive(), "receive must return the same channel")

@@ -77,17 +77,21 @@ func newClient(url string, opts connectOptions) *client {
 }
 
 // protocolOptions are the protocol.Options of the client's connection.
+// The reader goroutine reads until the connection ends (DedicatedReader):
+// the protocol's Close leaves the peer's close reply to it, so the messages
+// the server sent before its reply reach the receive channel.
 func (c *client) protocolOptions() protocol.Options {
 	return protocol.Options{
-		Role:         protocol.RoleClient,
-		ReadLimit:    c.opts.MaxMessageSize,
-		ReadTimeout:  c.opts.ReadTimeout,
-		WriteTimeout: c.opts.WriteTimeout,
-		PingInterval: c.opts.PingInterval,
-		PongTimeout:  c.opts.PongTimeout,
-		CloseTimeout: c.opts.CloseTimeout,
-		OnPing:       func(p []byte) { c.deliverControl(message{typ: typePing, data: clone(p)}) },
-		OnPong:       func(p []byte) { c.deliverControl(message{typ: typePong, data: clone(p)}) },
+		Role:            protocol.RoleClient,
+		ReadLimit:       c.opts.MaxMessageSize,
+		ReadTimeout:     c.opts.ReadTimeout,
+		WriteTimeout:    c.opts.WriteTimeout,
+		PingInterval:    c.opts.PingInterval,
+		PongTimeout:     c.opts.PongTimeout,
+		CloseTimeout:    c.opts.CloseTimeout,
+		DedicatedReader: true,
+		OnPing:          func(p []byte) { c.deliverControl(message{typ: typePing, data: clone(p)}) },
+		OnPong:          func(p []byte) { c.deliverControl(message{typ: typePong, data: clone(p)}) },
 	}
 }
 
@@ -111,7 +115,8 @@ func (c *client) start(conn *protocol.Conn) bool {
 	return true
 }
 
-// abort ends a client whose reader will never run (failed dial).
+// abort ends a client whose reader will never run (failed dial, or the
+// host stopped during the dial).
 func (c *client) abort() {
 	c.mu.Lock()
 	c.state = stateClosed
@@ -140,7 +145,7 @@ func (c *client) release() {
 
 // readLoop is the reader goroutine: it hands every message to the receive
 // channel, then the final close message, then closes the channel. Pings and
-// pongs arrive through the protocol callbacks (deliver).
+// pongs arrive through the protocol callbacks (deliverControl).
 func (c *client) readLoop() {
 	defer close(c.readerDone)
 	defer c.release()
@@ -166,6 +171,16 @@ func (c *client) readLoop() {
 // (backpressure). Once a delivery failed (host stopped, channel closed by
 // the script) everything else is discarded, so the reader keeps reading
 // until the connection ends.
+//
+// Data messages keep this backpressure while client:close() runs: the
+// reader, not the protocol's Close, reads the server's close reply
+// (DedicatedReader), so a script that keeps receiving gets every message
+// the server sent before its reply, then the final close message. A full
+// channel nobody drains only holds up the reader, not client:close(): the
+// handshake then ends by timeout (close_timeout), the connection is closed,
+// and what the reader already holds or the channel buffers is still
+// delivered if the script receives later, before a final close message
+// with 1006 (the reply was never read). Nothing is dropped.
 func (c *client) deliver(m message) {
 	if c.dropping.Load() {
 		return
@@ -179,8 +194,8 @@ func (c *client) deliver(m message) {
 // deliverControl hands a ping or pong to the receive channel, like deliver,
 // except that once client:close() started (or when it starts while this
 // waits on a full channel) the notification is dropped: the protocol
-// callbacks run while the connection's read lock is held, and the close
-// handshake needs it.
+// callbacks run inside the reader's Read, and the close handshake needs the
+// reader to go on to the server's close reply.
 func (c *client) deliverControl(m message) {
 	if c.dropping.Load() || c.closeInitiated.Load() {
 		return

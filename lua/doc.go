@@ -1,10 +1,55 @@
 // Package lua is the gopher-lua binding of the WebSocket client: the
-// `websocket` module described in the user's specification
+// `websocket` module of the user's specification
 // (/work/shared/spec/lua-websocket-module.md).
 //
 // Open installs the module as the global `websocket` and as
-// package.preload["websocket"], so scripts use it directly or through
-// require("websocket"). Loader is the same module for LState.PreloadModule.
+// package.preload/package.loaded["websocket"], so scripts use it directly or
+// through require("websocket"). Loader is the same module for
+// LState.PreloadModule. The command lua/cmd/wslua runs scripts with it and
+// the scheduler.
+//
+// # Lua API
+//
+//	websocket.TYPE_TEXT, TYPE_BINARY, TYPE_PING, TYPE_PONG, TYPE_CLOSE
+//	websocket.CLOSE_CODES.NORMAL (1000) ... TLS_HANDSHAKE (1015), sixteen names
+//	websocket.connect(url [, options])   -> client | nil, err
+//	client:send(data [, type])           -> true | false, err   (text by default)
+//	client:ping([data])                  -> true | false, err
+//	client:close([code [, reason]])      -> true | false, err   (code 1000 by default)
+//	client:receive()                     -> channel (the same one on every call)
+//	client:protocol()                    -> negotiated subprotocol | nil
+//	tostring(client)                     -> "websocket.client(ws://host/path, open)"
+//
+// Options of connect (durations: a number of milliseconds or a Go duration
+// string such as "5s"; 0 means none/default): headers (name = string or
+// array of strings), protocols (array), dial_timeout, read_timeout (idle
+// timeout: the longest wait for the next frame; pair it with ping_interval
+// on quiet connections), write_timeout (per frame), ping_interval,
+// pong_timeout (default ping_interval), close_timeout (default 5s),
+// max_message_size (bytes, default 16 MiB; larger messages fail the
+// connection with 1009), channel_capacity (default 64), tls =
+// {insecure_skip_verify, ca_file, server_name, cert_file, key_file} (used
+// for wss:// and https proxies), proxy (http, https, socks5 or socks5h URL;
+// false for a direct connection; by default HTTP_PROXY/HTTPS_PROXY/NO_PROXY)
+// and origin. An unknown option name or a bad value makes connect return
+// nil and an error naming the option; nothing is silently ignored.
+//
+// Messages on the receive channel are tables {type=, data=} and, for
+// type "close", also code= and reason= (data then holds the reason too).
+// Pings are answered automatically and also delivered (type "ping"), as
+// are pongs. Whenever the connection ends, exactly one final "close"
+// message is delivered, then the channel is closed (ch:receive() returns
+// nil, false): the code of the peer's close frame (1005 when it carried
+// none); or the code this end sent when it failed the connection (1002
+// protocol error, 1007 invalid UTF-8, 1009 too big), with the cause as
+// reason; or 1006 with a reason naming the cause when no close frame came
+// (network drop, read/write/pong timeout, a close handshake the peer never
+// answered). Messages the server sent before its close reply are still
+// delivered after client:close(); pings and pongs arriving then are not.
+//
+// Failures are returned as values (nil/false, message) as the
+// specification asks; only calling a method on something that is not a
+// client (client.send(x) instead of client:send(x)) raises an error.
 //
 // # Threads
 //
@@ -14,16 +59,20 @@
 // scheduler channels, whose conversion function builds the Lua tables on the
 // VM goroutine. Blocking calls (connect, send, ping, close) go through
 // scheduler.Await: inside the scheduler they suspend only the calling
-// coroutine; in plain gopher-lua they block the calling goroutine.
+// coroutine; in plain gopher-lua they block the calling goroutine, and
+// ch:receive() blocks until a message or the close.
 //
 // # Lifetime
 //
-// The host context (L.Context(), or the context given to scheduler.Run)
-// bounds every blocking call. Each connection registers itself with the
-// scheduler as a closer, so when the host stops the script the connection is
-// closed (status 1001, going away) and its goroutines end. Whenever a
-// connection ends, for whatever reason, its receive channel delivers exactly
-// one final message of type "close" and is then closed.
+// The host context (L.Context() of the main state, or the context given to
+// scheduler.Run) bounds every blocking call. Each connection registers itself
+// with the scheduler as a closer and watches the main state's context, so
+// when the host stops the script (or Run ends because the script finished
+// or failed) the connection is closed with 1001 (going away) and its
+// goroutines end before Run returns. The final close message is not
+// delivered then: the script is being stopped. Without a scheduler and
+// without a context, a client the script never closes lives until the peer
+// closes it, like an unclosed net.Conn.
 //
 // # Backpressure
 //
@@ -32,14 +81,15 @@
 // client:receive(). Messages wait in the receive channel (channel_capacity,
 // default 64); when it is full the reader stops reading and TCP flow control
 // pushes back on the peer. A script that never drains the channel therefore
-// stops reading after channel_capacity messages; that is by design.
+// stops reading after channel_capacity messages; client:close() then
+// completes within close_timeout.
 //
 // # Read-only constants
 //
-// websocket, websocket.CLOSE_CODES are read-only proxy tables: assignment
-// raises an error, and their metatables are protected. gopher-lua's pairs
-// does not honour __pairs, so Open wraps the global pairs with a version that
-// does (Lua 5.2 semantics; plain tables behave exactly as before), which
-// keeps `for name, code in pairs(websocket.CLOSE_CODES)` working. next(),
-// rawget and the length operator see an empty proxy.
+// websocket and websocket.CLOSE_CODES are read-only proxy tables: assignment
+// raises an error and their metatables are protected. gopher-lua's pairs
+// does not honour __pairs, so Open (and Loader) wrap the global pairs with a
+// version that does (Lua 5.2 semantics; other tables behave exactly as
+// before), which keeps `for name, code in pairs(websocket.CLOSE_CODES)`
+// working. next(), rawget and # see an empty proxy.
 package lua

@@ -19,6 +19,9 @@ import (
 // goroutine is reading: a reader blocked in Read sees the peer's close frame
 // and returns a *CloseError; if nobody reads, Close reads itself, handling
 // control frames and discarding data frames until the close frame comes.
+// With Options.DedicatedReader, Close never reads: the reader loop gets
+// every data message that precedes the peer's close frame, and Close waits
+// for it to meet that frame, at most CloseTimeout.
 //
 // code must be one that may be sent (1000-1003, 1007-1014, 3000-4999) and
 // reason at most 123 bytes of UTF-8; otherwise Close returns an error
@@ -69,10 +72,14 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 
 	cause := error(errCloseTimeout)
 	timer := time.NewTimer(time.Until(deadline))
+	readLock := c.readLock
+	if c.dedicated {
+		readLock = nil // the reader loop reads the reply: never take its lock
+	}
 	select {
 	case <-c.closed:
 	case <-timer.C:
-	case c.readLock <- struct{}{}:
+	case readLock <- struct{}{}:
 		// Nobody is reading: read the peer's answer here.
 		if c.rd.broken != nil {
 			cause = nil // a cancelled read left the stream unusable

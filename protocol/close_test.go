@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,9 +185,11 @@ func TestRFC7_CloseWithoutReader(t *testing.T) {
 	require.Equal(t, CloseError{Code: 1000, Reason: "ok", Remote: true}, *ce)
 }
 
-// A reader still receives the data the peer sent before it saw our close
-// frame (RFC 6455, 7.1.2: the peer may send data until it answers), then the
-// peer's close.
+// A reader blocked in Read when Close is called still receives the data the
+// peer sent before it saw our close frame (RFC 6455, 7.1.2: the peer may
+// send data until it answers), then the peer's close. (Without
+// Options.DedicatedReader that holds only for a read in progress: see
+// TestRFC7_DedicatedReaderGetsDataBeforeCloseReply for a reader loop.)
 func TestRFC7_DataAfterCloseDeliveredToReader(t *testing.T) {
 	c, p := withRaw(t, RoleClient, nil)
 	type result struct {
@@ -202,6 +206,9 @@ func TestRFC7_DataAfterCloseDeliveredToReader(t *testing.T) {
 			}
 		}
 	}()
+	for len(c.readLock) == 0 {
+		runtime.Gosched() // wait until the reader is inside Read
+	}
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close(3001, "") }()
 	require.Equal(t, closePayload(3001, ""), p.expectClose())
@@ -348,4 +355,129 @@ func TestRFC7_CloseMidMessage(t *testing.T) {
 	require.ErrorIs(t, err, ErrClosed)
 	_, _, err = c.Read(bg())
 	require.True(t, err.(*CloseError).Remote)
+}
+
+// readResult is what one Read of a reader loop returned.
+type readResult struct {
+	data string
+	err  error
+}
+
+// gatedReader runs a reader loop that waits for a token on gate before each
+// Read (so it spends as long as the test wants between two reads, with the
+// read lock free) and reports every result on the returned channel, which
+// is closed when a Read failed.
+func gatedReader(c *Conn, gate <-chan struct{}) <-chan readResult {
+	reads := make(chan readResult, 8)
+	go func() {
+		defer close(reads)
+		for range gate {
+			_, b, err := c.Read(bg())
+			reads <- readResult{string(b), err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return reads
+}
+
+// With Options.DedicatedReader, Close leaves the peer's reply to the reader
+// loop even while that loop is between two reads: the data the peer sent
+// before its close reply (RFC 6455, 7.1.2) is delivered, then the peer's
+// close. Without the option Close would drain the stream itself and
+// discard "in flight".
+func TestRFC7_DedicatedReaderGetsDataBeforeCloseReply(t *testing.T) {
+	for _, role := range []Role{RoleClient, RoleServer} {
+		t.Run(role.String(), func(t *testing.T) {
+			c, p := withRaw(t, role, &Options{DedicatedReader: true})
+			gate := make(chan struct{})
+			defer close(gate)
+			reads := gatedReader(c, gate)
+			p.send(framing.OpText, true, []byte("before close"))
+			gate <- struct{}{}
+			first := <-reads
+			require.NoError(t, first.err)
+			require.Equal(t, "before close", first.data)
+
+			// The reader now waits at the gate: no read in progress.
+			closed := make(chan error, 1)
+			go func() { closed <- c.Close(3001, "bye") }()
+			require.Equal(t, closePayload(3001, "bye"), p.expectClose())
+			p.send(framing.OpText, false, []byte("in "))
+			p.send(framing.OpPing, true, []byte("p"))
+			p.send(0, true, []byte("flight"))
+			p.send(framing.OpBinary, true, []byte("second"))
+			p.send(framing.OpClose, true, closePayload(3001, "ok"))
+			p.nc.Close() // a server closes first; a client waits for it
+			select {
+			case err := <-closed:
+				t.Fatalf("Close returned (%v) before the reader met the close reply", err)
+			default:
+			}
+
+			want := []readResult{{data: "in flight"}, {data: "second"}}
+			for _, w := range want {
+				gate <- struct{}{}
+				require.Equal(t, w, <-reads)
+			}
+			gate <- struct{}{}
+			last := <-reads
+			var ce *CloseError
+			require.ErrorAs(t, last.err, &ce)
+			require.Equal(t, CloseError{Code: 3001, Reason: "ok", Remote: true}, *ce)
+			require.NoError(t, <-closed)
+			_, ok := <-reads
+			require.False(t, ok, "the reader loop ended")
+		})
+	}
+}
+
+// With Options.DedicatedReader and no reader making progress, Close does
+// not read the peer's reply itself: it gives up after CloseTimeout, closes
+// the connection, and a later Read reports the timeout (not the reply).
+func TestRFC7_DedicatedReaderCloseTimeout(t *testing.T) {
+	tests := []struct {
+		name   string
+		reader bool // a reader loop exists but is stuck between two reads
+	}{
+		{name: "no reader"},
+		{name: "stalled reader", reader: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, p := withRaw(t, RoleServer, &Options{DedicatedReader: true, CloseTimeout: 50 * time.Millisecond})
+			gate := make(chan struct{})
+			defer close(gate)
+			var reads <-chan readResult
+			if tc.reader {
+				reads = gatedReader(c, gate)
+			}
+			closed := make(chan error, 1)
+			go func() { closed <- c.Close(StatusGoingAway, "away") }()
+			require.Equal(t, closePayload(1001, "away"), p.expectClose())
+			p.send(framing.OpText, true, []byte("unread"))
+			p.send(framing.OpClose, true, closePayload(1001, ""))
+			require.NoError(t, <-closed)
+			// Closed with the peer's frames unread: EOF or a reset.
+			_, err := io.Copy(io.Discard, p.br)
+			if err != nil {
+				require.ErrorIs(t, err, syscall.ECONNRESET)
+			}
+
+			if tc.reader {
+				gate <- struct{}{}
+				r := <-reads
+				require.Empty(t, r.data)
+				err = r.err
+			} else {
+				_, _, err = c.Read(bg())
+			}
+			var ce *CloseError
+			require.ErrorAs(t, err, &ce)
+			require.False(t, ce.Remote, "Close must not have read the reply")
+			require.Equal(t, StatusGoingAway, ce.Code)
+			require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+		})
+	}
 }

@@ -17,7 +17,8 @@ import (
 // Reading: one goroutine at a time reads messages with Read, ReadAppend or
 // Reader (concurrent calls are serialized). Pings are answered and control
 // frames handled while reading, so some goroutine should keep reading for
-// the connection to stay healthy; a Conn nobody reads still completes Close.
+// the connection to stay healthy; a Conn nobody reads still completes Close
+// (unless Options.DedicatedReader promises a reader).
 //
 // Writing: Write, Writer, Ping, Pong and Close may be called from any number
 // of goroutines. The frames of two messages never interleave, while control
@@ -30,14 +31,16 @@ type Conn struct {
 	nc         net.Conn
 	br         *bufio.Reader
 	client     bool
-	canWritev  bool   // nc takes vectored writes (writev)
-	allowedRsv byte   // RSV bits negotiated extensions may set (0: none yet)
-	subproto   string // negotiated subprotocol
+	canWritev  bool          // nc takes vectored writes (writev)
+	allowedRsv byte          // RSV bits negotiated extensions may set (0: none yet)
+	pmd        *deflateState // permessage-deflate, nil when not negotiated
+	subproto   string        // negotiated subprotocol
 
 	readLimit     int64 // < 0: unlimited
 	readTimeout   time.Duration
 	writeTimeout  time.Duration
 	closeTimeout  time.Duration
+	dedicated     bool // Options.DedicatedReader: Close never reads
 	pingInterval  time.Duration
 	pongTimeout   time.Duration
 	writeBufSize  int
@@ -102,6 +105,7 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 		readTimeout:  opts.ReadTimeout,
 		writeTimeout: opts.WriteTimeout,
 		closeTimeout: opts.CloseTimeout,
+		dedicated:    opts.DedicatedReader,
 		pingInterval: opts.PingInterval,
 		pongTimeout:  opts.PongTimeout,
 		writeBufSize: opts.WriteBufferSize,
@@ -130,6 +134,7 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 	}
 	c.mr.c = c
 	c.mw.c = c
+	c.initCompression(opts.Compression)
 	if c.pingInterval > 0 {
 		c.startKeepalive()
 	}

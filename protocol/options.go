@@ -93,6 +93,23 @@ type Options struct {
 	// CloseTimeout bounds Close: the close frame write and the wait for the
 	// peer's close frame. 0 means 5 seconds.
 	CloseTimeout time.Duration
+	// DedicatedReader declares that one goroutine reads the Conn in a loop
+	// (Read, ReadAppend or Reader) until a read fails, as a reader goroutine
+	// that hands messages over to a queue does. Close then leaves reading
+	// the peer's close reply to that reader instead of reading it itself,
+	// so that the data messages the peer sent before its close frame (RFC
+	// 6455, 7.1.2 lets it send data until it answers) all reach the reader,
+	// followed by the *CloseError.
+	//
+	// Without it, Close reads the reply itself whenever no read is in
+	// progress at that moment (even between two reads of a loop), and
+	// discards the data messages that precede it. With it, Close never
+	// reads: it waits until the reader has met the peer's close frame (or
+	// the connection ended otherwise) and returns after CloseTimeout at the
+	// latest, closing the connection as on any timeout. A reader that is
+	// slow between two reads therefore delays Close, and one that has
+	// stopped reading makes Close wait the whole CloseTimeout.
+	DedicatedReader bool
 	// OnPing, if set, is called with the payload of every ping received,
 	// after the automatic pong is sent. OnPong likewise for every pong.
 	// They run synchronously on the goroutine that is reading (inside Read,
@@ -104,4 +121,11 @@ type Options struct {
 	OnPing func(payload []byte)
 	// OnPong: see OnPing.
 	OnPong func(payload []byte)
+	// Compression, if not nil, holds the permessage-deflate parameters (RFC
+	// 7692) agreed in the opening handshake: the Conn then accepts RSV1 on
+	// the first frame of a message, inflates such messages, and compresses
+	// the messages it sends (see CompressionOptions). Dial and Upgrade set
+	// it from the negotiation; configure compression through their own
+	// Compression option.
+	Compression *CompressionOptions
 }

@@ -259,6 +259,11 @@ func (c *Conn) nextFrame(cont bool) error {
 		if err := h.Check(c.allowedRsv, !c.client); err != nil {
 			return c.fail(StatusProtocolError, err)
 		}
+		if c.pmd != nil {
+			if err := c.pmd.checkFrame(&h); err != nil {
+				return c.fail(StatusProtocolError, err)
+			}
+		}
 		if h.Opcode.IsControl() {
 			if err := c.control(&h); err != nil {
 				return err
@@ -304,6 +309,9 @@ func (c *Conn) nextFrame(cont bool) error {
 // crossing frame boundaries as needed. It returns io.EOF at the message's
 // end, after checking that a text message ended on a character boundary.
 func (c *Conn) readSome(p []byte) (int, error) {
+	if c.pmd != nil && c.pmd.inflating {
+		return c.inflateSome(p)
+	}
 	for c.rd.remaining == 0 {
 		if !c.rd.active {
 			return 0, io.EOF
@@ -359,6 +367,9 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 
 // readRest appends the rest of the current message to dst.
 func (c *Conn) readRest(dst []byte) ([]byte, error) {
+	if c.pmd != nil && c.pmd.inflating {
+		return c.inflateRest(dst)
+	}
 	for {
 		if c.rd.remaining == 0 {
 			if !c.rd.active {

@@ -35,7 +35,11 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if err := c.lockWrite(ctx); err != nil {
 		return err
 	}
-	err = c.writeFrame(ctx, op, true, p)
+	if c.pmd != nil && c.pmd.compressible(len(p)) {
+		err = c.writeCompressed(ctx, op, p)
+	} else {
+		err = c.writeFrame(ctx, op, true, p)
+	}
 	<-c.writeLock
 	return err
 }
@@ -63,6 +67,9 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	}
 	if err := c.lockWrite(ctx); err != nil {
 		return nil, err
+	}
+	if c.pmd != nil {
+		return c.compressedWriter(ctx, op), nil
 	}
 	w := &c.mw
 	w.ctx = ctx

@@ -1,0 +1,282 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/wslua/wslua/framing"
+)
+
+// Sending compressed messages (RFC 7692, 7.2.1): the message is fed to a
+// flate.Writer, flushed (a sync flush ends the output with an empty stored
+// block, 0x00 0x00 0xff 0xff) and sent without those 4 bytes. The output is
+// sent in frames as it accumulates; RSV1 is set on the first one only.
+
+// errDeflateTail reports a flush output that does not end with the empty
+// stored block: a bug, never the peer's doing.
+var errDeflateTail = errors.New("websocket: compressor output lacks the sync flush tail")
+
+// writeCompressed sends p as one compressed message. The caller holds the
+// message lock.
+func (c *Conn) writeCompressed(ctx context.Context, op framing.Opcode, p []byte) error {
+	d := c.pmd
+	// Room for all of p (and a little overhead): typically one frame. An
+	// output beyond it is sent in several frames.
+	d.beginCompress(ctx, op, min(len(p)+64, maxPooledPayload))
+	return d.endCompress(d.compress(p))
+}
+
+// beginCompress prepares the compressor and the frame sink for a message.
+func (d *deflateState) beginCompress(ctx context.Context, op framing.Opcode, size int) {
+	d.sink.start(ctx, op, size)
+	d.fed = 0
+	if !d.sendTakeover {
+		d.cur = getCompressor(d.level, &d.sink)
+		return
+	}
+	if d.own == nil {
+		d.own = getCompressor(d.level, &d.sink)
+	}
+	d.cur = d.own
+}
+
+// compress feeds p to the message's compressor. With a window below 32 KiB
+// (sendChunk), every chunk of sendChunk bytes is compressed from a reset
+// compressor, so no match reaches further back than the window.
+func (d *deflateState) compress(p []byte) error {
+	fw := d.cur.fw
+	for len(p) > 0 {
+		k := len(p)
+		if d.sendChunk > 0 {
+			if d.fed == d.sendChunk {
+				if err := fw.Flush(); err != nil {
+					return err
+				}
+				fw.Reset(&d.cur.dst)
+				d.fed = 0
+			}
+			k = min(k, d.sendChunk-d.fed)
+		}
+		if _, err := fw.Write(p[:k]); err != nil {
+			return err
+		}
+		d.fed += k
+		p = p[k:]
+	}
+	return nil
+}
+
+// endCompress ends the message: unless err is already set, it flushes the
+// compressor and sends the last frame. It releases what the message held
+// and returns the first error.
+func (d *deflateState) endCompress(err error) error {
+	if err == nil {
+		err = d.cur.fw.Flush()
+	}
+	if err == nil {
+		err = d.sink.finish()
+	}
+	d.sink.release()
+	switch {
+	case !d.sendTakeover:
+		putCompressor(d.level, d.cur)
+	case err != nil:
+		// A failed write closed the connection: the history is moot.
+		putCompressor(d.level, d.own)
+		d.own = nil
+	case d.idle == nil:
+		d.idle = time.AfterFunc(compressorIdle, d.sink.c.releaseIdleCompressor)
+	default:
+		d.idle.Reset(compressorIdle)
+	}
+	d.cur = nil
+	return err
+}
+
+// releaseIdleCompressor returns the compressor kept for context takeover
+// to the pool once no message was sent for compressorIdle. It does nothing
+// while a message is being written: that message re-arms the timer.
+func (c *Conn) releaseIdleCompressor() {
+	select {
+	case c.writeLock <- struct{}{}:
+	default:
+		return
+	}
+	if d := c.pmd; d.own != nil {
+		putCompressor(d.level, d.own)
+		d.own = nil
+	}
+	<-c.writeLock
+}
+
+// frameSink receives the compressor's output and sends it as the frames of
+// one message. It always holds back the last 4 bytes written: at the end of
+// the message they are the tail that is not sent.
+type frameSink struct {
+	c   *Conn
+	ctx context.Context
+	bp  *[]byte        // pooled: framing.MaxHeaderSize bytes of room for a header, then the payload
+	n   int            // payload bytes buffered
+	op  framing.Opcode // opcode of the next frame: the message's, then continuation
+	rsv byte           // RSV bits of the next frame: RSV1 on the first only
+	err error          // first error: the connection is closed
+}
+
+// start prepares the sink for a message whose frames carry up to size
+// payload bytes each.
+func (s *frameSink) start(ctx context.Context, op framing.Opcode, size int) {
+	s.ctx, s.op, s.rsv, s.n, s.err = ctx, op, framing.Rsv1, 0, nil
+	s.bp = getBuf(framing.MaxHeaderSize + max(size, 2*deflateTailLen))
+}
+
+// Write buffers p, sending a frame whenever the buffer is full.
+func (s *frameSink) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	buf := (*s.bp)[framing.MaxHeaderSize:]
+	total := len(p)
+	for len(p) > 0 {
+		if s.n == len(buf) {
+			if err := s.emit(false, s.n-deflateTailLen); err != nil {
+				return total - len(p), err
+			}
+		}
+		k := copy(buf[s.n:], p)
+		s.n += k
+		p = p[k:]
+	}
+	return total, nil
+}
+
+// emit sends the first m buffered payload bytes as a frame and moves the
+// rest to the front of the buffer.
+func (s *frameSink) emit(fin bool, m int) error {
+	c := s.c
+	buf := *s.bp
+	payload := buf[framing.MaxHeaderSize : framing.MaxHeaderSize+m]
+	h := framing.Header{Fin: fin, Rsv: s.rsv, Opcode: s.op, Length: int64(m), Masked: c.client}
+	if c.client {
+		h.Mask = newMaskKey()
+		framing.Mask(h.Mask, 0, payload)
+	}
+	start := framing.MaxHeaderSize - h.Size()
+	h.Put(buf[start:])
+	c.frameMu.Lock()
+	err := c.writeLocked(s.ctx, buf[start:framing.MaxHeaderSize+m], time.Time{})
+	c.frameMu.Unlock()
+	s.op, s.rsv = framing.OpContinuation, 0
+	s.n = copy(buf[framing.MaxHeaderSize:], buf[framing.MaxHeaderSize+m:framing.MaxHeaderSize+s.n])
+	if err != nil {
+		s.err = err
+	}
+	return err
+}
+
+// finish sends the final frame: what is buffered, minus the tail.
+func (s *frameSink) finish() error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.n < deflateTailLen {
+		return errDeflateTail
+	}
+	tail := (*s.bp)[framing.MaxHeaderSize+s.n-deflateTailLen : framing.MaxHeaderSize+s.n]
+	if tail[0] != 0 || tail[1] != 0 || tail[2] != 0xff || tail[3] != 0xff {
+		return errDeflateTail
+	}
+	return s.emit(true, s.n-deflateTailLen)
+}
+
+// release returns the sink's buffer.
+func (s *frameSink) release() {
+	if s.bp != nil {
+		putBuf(s.bp)
+		s.bp = nil
+	}
+	s.ctx = nil
+}
+
+// compressWriter is the io.WriteCloser Writer returns when compression is
+// negotiated; one per Conn. It holds the message's first bytes until they
+// reach the compression threshold: a shorter message goes out uncompressed
+// in one frame. From then on the compressed output is sent in frames of
+// WriteBufferSize bytes as it accumulates (compress/flate emits its output
+// in blocks, so a small Write may send nothing yet).
+type compressWriter struct {
+	c       *Conn
+	ctx     context.Context
+	op      framing.Opcode
+	active  bool
+	started bool    // the compressor has the message
+	raw     *[]byte // bytes held before the threshold was reached
+	n       int
+	err     error // first error of the compressed stream
+}
+
+// compressedWriter returns the Conn's compressWriter for a new message.
+// The caller holds the message lock, which Close releases.
+func (c *Conn) compressedWriter(ctx context.Context, op framing.Opcode) *compressWriter {
+	w := &c.pmd.w
+	w.ctx, w.op, w.active, w.started, w.n, w.err = ctx, op, true, false, 0, nil
+	return w
+}
+
+// Write compresses p, or holds it while the message is below the
+// threshold.
+func (w *compressWriter) Write(p []byte) (int, error) {
+	if !w.active {
+		return 0, errWriterClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	d := w.c.pmd
+	if !w.started {
+		if w.n+len(p) < d.threshold {
+			if w.raw == nil {
+				w.raw = getBuf(d.threshold)
+			}
+			w.n += copy((*w.raw)[w.n:], p)
+			return len(p), nil
+		}
+		w.started = true
+		d.beginCompress(w.ctx, w.op, w.c.writeBufSize)
+		if w.n > 0 {
+			w.err = d.compress((*w.raw)[:w.n])
+		}
+	}
+	if w.err == nil {
+		w.err = d.compress(p)
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	return len(p), nil
+}
+
+// Close sends the end of the message and releases the message lock.
+func (w *compressWriter) Close() error {
+	if !w.active {
+		return errWriterClosed
+	}
+	c := w.c
+	var err error
+	switch {
+	case w.started:
+		err = c.pmd.endCompress(w.err)
+	case w.raw != nil:
+		err = c.writeFrame(w.ctx, w.op, true, (*w.raw)[:w.n])
+	default:
+		err = c.writeFrame(w.ctx, w.op, true, nil)
+	}
+	if w.raw != nil {
+		putBuf(w.raw)
+		w.raw = nil
+	}
+	w.active = false
+	w.ctx = nil
+	<-c.writeLock
+	return err
+}
