@@ -24,6 +24,9 @@ type session struct {
 	nc  net.Conn
 	r   *http.Request
 
+	// copyBuf is the echo's copy buffer, reused for every message.
+	copyBuf []byte
+
 	// Set when a raw read saw the client's close frame.
 	gotClose    bool
 	closeCode   protocol.StatusCode
@@ -53,6 +56,9 @@ func (s *session) writeFrame(fin bool, rsv byte, op framing.Opcode, payload []by
 	return s.writeRaw(framing.AppendFrame(nil, framing.Header{Fin: fin, Rsv: rsv, Opcode: op}, payload))
 }
 
+// echoBufferSize is the size of the echo's copy buffer.
+const echoBufferSize = 32 << 10
+
 // echo sends every message back unchanged, streaming it, until the
 // connection ends; the error says how it ended.
 func (s *session) echo() error {
@@ -65,7 +71,10 @@ func (s *session) echo() error {
 		if err != nil {
 			return err
 		}
-		if _, err := io.Copy(w, r); err != nil {
+		if s.copyBuf == nil {
+			s.copyBuf = make([]byte, echoBufferSize)
+		}
+		if _, err := io.CopyBuffer(w, r, s.copyBuf); err != nil {
 			return err
 		}
 		if err := w.Close(); err != nil {
