@@ -49,8 +49,15 @@ type DialOptions struct {
 	// NetDialContext, if set, makes the TCP connection (to the server or the
 	// proxy) instead of a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Compression, if not nil, offers permessage-deflate (RFC 7692) with
+	// these parameters (see protocol.CompressionOptions). If the server
+	// accepts, messages are compressed both ways; if it declines, the
+	// connection works without compression. An answer that accepts what
+	// was not offered fails the handshake. Nil offers nothing.
+	Compression *protocol.CompressionOptions
 	// Conn holds the options of the resulting Conn. Its Role is forced to
-	// protocol.RoleClient and its Subprotocol set to the server's choice.
+	// protocol.RoleClient, its Subprotocol set to the server's choice and
+	// its Compression to the agreed parameters (it must be nil here).
 	Conn protocol.Options
 }
 
@@ -76,14 +83,16 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*protocol.Conn
 	}
 	co.Role = protocol.RoleClient
 	co.Subprotocol = hc.subprotocol
+	co.Compression = hc.compression
 	return protocol.NewConn(hc.conn, hc.br, &co), resp, nil
 }
 
 // clientConn is the outcome of a successful client handshake.
 type clientConn struct {
-	conn        net.Conn      // the connection (TLS on top of TCP for wss)
-	br          *bufio.Reader // reads conn; may already hold the first frames
-	subprotocol string        // the server's choice, or ""
+	conn        net.Conn                     // the connection (TLS on top of TCP for wss)
+	br          *bufio.Reader                // reads conn; may already hold the first frames
+	subprotocol string                       // the server's choice, or ""
+	compression *protocol.CompressionOptions // permessage-deflate as agreed, or nil
 }
 
 // aLongTimeAgo is a deadline in the past, used to abort blocked I/O.
@@ -207,7 +216,7 @@ func handshake(ctx context.Context, raw net.Conn, t *target, pu *url.URL, req *r
 		}
 		return nil, resp, err
 	}
-	return &clientConn{conn: conn, br: br, subprotocol: sub}, resp, nil
+	return &clientConn{conn: conn, br: br, subprotocol: sub, compression: agreedCompression(req.check.extensions)}, resp, nil
 }
 
 // tlsConfig returns a copy of base for a connection to serverName. For a
@@ -289,7 +298,10 @@ func newRequest(t *target, opts *DialOptions) (*request, error) {
 	if len(opts.Subprotocols) > 0 {
 		writeHeader(&buf, "Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
 	}
-	var exts []clientExtension // none offered yet
+	exts, err := clientExtensions(opts)
+	if err != nil {
+		return bad("invalid compression options: %v", err)
+	}
 	for _, e := range exts {
 		writeHeader(&buf, "Sec-WebSocket-Extensions", e.offer())
 	}

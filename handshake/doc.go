@@ -12,6 +12,10 @@
 // and, when an HTTP response was involved, carries its status code and a short
 // excerpt of its body. Credentials given in a URL never appear in an error.
 //
-// No extension is negotiated yet: Dial offers none and fails if the server
-// selects one; Upgrade ignores the client's offers.
+// The one extension negotiated is permessage-deflate (RFC 7692), when
+// DialOptions.Compression or UpgradeOptions.Compression ask for it: Dial
+// offers it and fails if the answer accepts what was not offered (or
+// selects any other extension); Upgrade accepts the first valid offer and
+// declines the others. The agreed parameters reach the Conn in
+// protocol.Options.Compression.
 package handshake

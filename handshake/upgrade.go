@@ -30,8 +30,15 @@ type UpgradeOptions struct {
 	// for example). Upgrade, Connection and the Sec-WebSocket-* headers may
 	// not be set.
 	ResponseHeader http.Header
+	// Compression, if not nil, accepts permessage-deflate (RFC 7692): the
+	// first of the client's offers that is valid is accepted, narrowed by
+	// these parameters (see protocol.CompressionOptions). Offers with
+	// unknown, repeated or invalid parameters are declined, and the
+	// connection then works without compression. Nil declines every offer.
+	Compression *protocol.CompressionOptions
 	// Conn holds the options of the resulting Conn. Its Role is forced to
-	// protocol.RoleServer and its Subprotocol set to the selected one.
+	// protocol.RoleServer, its Subprotocol set to the selected one and its
+	// Compression to the agreed parameters (it must be nil here).
 	Conn protocol.Options
 }
 
@@ -46,7 +53,8 @@ type UpgradeOptions struct {
 // ResponseWriter that cannot be hijacked. The handler must not write to w
 // after Upgrade returns.
 //
-// Extension offers are ignored for now: no extension is ever selected.
+// The only extension is permessage-deflate, selected when
+// UpgradeOptions.Compression allows it; other extension offers are ignored.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*protocol.Conn, error) {
 	if opts == nil {
 		opts = &UpgradeOptions{}
@@ -60,7 +68,12 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*pro
 		http.Error(w, "websocket: internal server error", http.StatusInternalServerError)
 		return nil, &HandshakeError{Op: opUpgrade, Reason: "invalid UpgradeOptions.ResponseHeader", StatusCode: http.StatusInternalServerError, Err: err}
 	}
+	if err := checkCompressionPolicy(opts.Compression, &opts.Conn); err != nil {
+		http.Error(w, "websocket: internal server error", http.StatusInternalServerError)
+		return nil, &HandshakeError{Op: opUpgrade, Reason: "invalid compression options", StatusCode: http.StatusInternalServerError, Err: err}
+	}
 	sub := chooseSubprotocol(r.Header.Values(hdrProtocol), opts.Subprotocols)
+	ext, compression := negotiateDeflate(r.Header.Values(hdrExtensions), opts.Compression)
 
 	var buf bytes.Buffer
 	buf.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
@@ -69,6 +82,9 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*pro
 	writeHeader(&buf, "Sec-WebSocket-Accept", AcceptKey(key))
 	if sub != "" {
 		writeHeader(&buf, "Sec-WebSocket-Protocol", sub)
+	}
+	if ext != "" {
+		writeHeader(&buf, "Sec-WebSocket-Extensions", ext)
 	}
 	writeExtraHeaders(&buf, opts.ResponseHeader)
 	buf.WriteString("\r\n")
@@ -98,6 +114,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*pro
 	co := opts.Conn
 	co.Role = protocol.RoleServer
 	co.Subprotocol = sub
+	co.Compression = compression
 	return protocol.NewConn(nc, br, &co), nil
 }
 

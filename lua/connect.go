@@ -46,6 +46,7 @@ func luaConnect(L *glua.LState) int {
 		Header:       opts.Header,
 		Subprotocols: opts.Protocols,
 		DialTimeout:  opts.DialTimeout,
+		Compression:  opts.Compression,
 		Conn:         c.protocolOptions(),
 	}
 	switch {

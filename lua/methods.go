@@ -27,11 +27,12 @@ const maxCloseReason = 123
 const errClosedText = "websocket: connection closed"
 
 var clientMethods = map[string]glua.LGFunction{
-	"send":     clientSend,
-	"ping":     clientPing,
-	"close":    clientClose,
-	"receive":  clientReceive,
-	"protocol": clientProtocol,
+	"send":       clientSend,
+	"ping":       clientPing,
+	"close":      clientClose,
+	"receive":    clientReceive,
+	"protocol":   clientProtocol,
+	"extensions": clientExtensions,
 }
 
 // registerClientType creates the client metatable of L.

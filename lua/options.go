@@ -11,6 +11,8 @@ import (
 	"time"
 
 	glua "github.com/yuin/gopher-lua"
+
+	"github.com/wslua/wslua/protocol"
 )
 
 // Defaults of websocket.connect options.
@@ -42,6 +44,7 @@ type connectOptions struct {
 	Proxy           *url.URL // nil: the environment's proxy (unless NoProxy)
 	NoProxy         bool     // proxy = false: always connect directly
 	Origin          string
+	Compression     *protocol.CompressionOptions // nil: permessage-deflate not offered
 }
 
 // tlsOptions is the tls = {...} option; files are read when dialing, off the
@@ -73,6 +76,7 @@ var optionParsers = []struct {
 	parse func(o *connectOptions, v glua.LValue) error
 }{
 	{"headers", func(o *connectOptions, v glua.LValue) (err error) { o.Header, err = parseHeaders(v); return }},
+	{"compression", func(o *connectOptions, v glua.LValue) (err error) { o.Compression, err = parseCompression(v); return }},
 	{"protocols", func(o *connectOptions, v glua.LValue) (err error) { o.Protocols, err = parseProtocols(v); return }},
 	{"dial_timeout", durationField("dial_timeout", func(o *connectOptions) *time.Duration { return &o.DialTimeout })},
 	{"read_timeout", durationField("read_timeout", func(o *connectOptions) *time.Duration { return &o.ReadTimeout })},

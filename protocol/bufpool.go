@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"math/bits"
 	"sync"
 
 	"github.com/wslua/wslua/framing"
@@ -8,8 +9,9 @@ import (
 
 // Write buffers come from size-class pools and go back as soon as the frame
 // is written, so a Conn at rest holds no write buffer. Class i holds
-// buffers of (minBufClass << i) payload bytes plus room for the largest
-// frame header, so a 64 KiB message fits the 64 KiB class exactly.
+// buffers of (1 << (minBufShift+i)) payload bytes plus hdrRoom bytes of room
+// for a frame header in front, so a 64 KiB message fits the 64 KiB class
+// exactly.
 const (
 	minBufShift = 9  // 512 B
 	maxBufShift = 20 // 1 MiB
@@ -17,19 +19,37 @@ const (
 	// maxPooledPayload is the largest payload that is copied into one
 	// pooled buffer; larger frames are written in pieces or vectored.
 	maxPooledPayload = 1 << maxBufShift
+	// hdrRoom is the room kept in front of a payload in a write buffer:
+	// framing.MaxHeaderSize rounded up to 8. A frame's payload starts at
+	// offset hdrRoom, 8-byte aligned (Go allocates these buffers 8-byte
+	// aligned at least), so that masking it stores whole aligned words, and
+	// its header goes just before it.
+	hdrRoom = 16
+)
+
+// hdrRoom must hold the largest header and keep the payload 8-byte
+// aligned: these constant conversions fail to compile otherwise.
+const (
+	_ = uint(hdrRoom - framing.MaxHeaderSize)
+	_ = uint(-(hdrRoom % 8))
 )
 
 var bufPools [numClasses]sync.Pool
 
 // bufClass returns the class whose buffers hold n bytes, or -1.
 func bufClass(n int) int {
-	for i := 0; i < numClasses; i++ {
-		if n <= (1<<(minBufShift+i))+framing.MaxHeaderSize {
-			return i
-		}
+	p := n - hdrRoom
+	if p <= 1<<minBufShift {
+		return 0
+	}
+	if i := bits.Len(uint(p-1)) - minBufShift; i < numClasses {
+		return i
 	}
 	return -1
 }
+
+// bufSize is the length of the buffers of class i.
+func bufSize(i int) int { return 1<<(minBufShift+i) + hdrRoom }
 
 // getBuf returns a pooled buffer of length at least n, or nil when n is
 // beyond the largest class.
@@ -41,13 +61,13 @@ func getBuf(n int) *[]byte {
 	if bp, ok := bufPools[i].Get().(*[]byte); ok {
 		return bp
 	}
-	b := make([]byte, (1<<(minBufShift+i))+framing.MaxHeaderSize)
+	b := make([]byte, bufSize(i))
 	return &b
 }
 
 // putBuf returns a buffer obtained from getBuf.
 func putBuf(bp *[]byte) {
-	if i := bufClass(len(*bp)); i >= 0 && len(*bp) == (1<<(minBufShift+i))+framing.MaxHeaderSize {
+	if i := bufClass(len(*bp)); i >= 0 && len(*bp) == bufSize(i) {
 		bufPools[i].Put(bp)
 	}
 }

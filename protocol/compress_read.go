@@ -218,7 +218,11 @@ func (c *Conn) growInflate(dst []byte) []byte {
 		add = max(add, min(4*c.rd.frameLen, maxPrealloc))
 	}
 	if c.readLimit >= 0 {
-		add = min(add, c.readLimit-c.pmd.produced+1)
+		// Once the limit is in reach, room for it and the one byte that
+		// tells a message that is too big.
+		if room := c.readLimit - c.pmd.produced; add >= room {
+			add = room + 1
+		}
 	}
 	b := make([]byte, len(dst), int64(len(dst))+add)
 	copy(b, dst)

@@ -81,8 +81,8 @@ func (d *deflateState) endCompress(err error) error {
 	switch {
 	case !d.sendTakeover:
 		putCompressor(d.level, d.cur)
-	case err != nil:
-		// A failed write closed the connection: the history is moot.
+	case err != nil || d.sink.c.closeErr.Load() != nil:
+		// The connection is closed: the history is moot.
 		putCompressor(d.level, d.own)
 		d.own = nil
 	case d.idle == nil:
@@ -95,8 +95,10 @@ func (d *deflateState) endCompress(err error) error {
 }
 
 // releaseIdleCompressor returns the compressor kept for context takeover
-// to the pool once no message was sent for compressorIdle. It does nothing
-// while a message is being written: that message re-arms the timer.
+// to the pool: once no message was sent for compressorIdle, and when the
+// connection closes. It does nothing while a message is being written:
+// that message re-arms the timer, or releases the compressor itself if the
+// connection is closed by then.
 func (c *Conn) releaseIdleCompressor() {
 	select {
 	case c.writeLock <- struct{}{}:
@@ -106,6 +108,9 @@ func (c *Conn) releaseIdleCompressor() {
 	if d := c.pmd; d.own != nil {
 		putCompressor(d.level, d.own)
 		d.own = nil
+		if c.closeErr.Load() != nil && d.idle != nil {
+			d.idle.Stop()
+		}
 	}
 	<-c.writeLock
 }
@@ -117,6 +122,7 @@ type frameSink struct {
 	c   *Conn
 	ctx context.Context
 	bp  *[]byte        // pooled: framing.MaxHeaderSize bytes of room for a header, then the payload
+	buf []byte         // the payload part of *bp, size bytes long
 	n   int            // payload bytes buffered
 	op  framing.Opcode // opcode of the next frame: the message's, then continuation
 	rsv byte           // RSV bits of the next frame: RSV1 on the first only
@@ -127,7 +133,9 @@ type frameSink struct {
 // payload bytes each.
 func (s *frameSink) start(ctx context.Context, op framing.Opcode, size int) {
 	s.ctx, s.op, s.rsv, s.n, s.err = ctx, op, framing.Rsv1, 0, nil
-	s.bp = getBuf(framing.MaxHeaderSize + max(size, 2*deflateTailLen))
+	size = max(size, 2*deflateTailLen)
+	s.bp = getBuf(framing.MaxHeaderSize + size)
+	s.buf = (*s.bp)[framing.MaxHeaderSize : framing.MaxHeaderSize+size]
 }
 
 // Write buffers p, sending a frame whenever the buffer is full.
@@ -135,7 +143,7 @@ func (s *frameSink) Write(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
-	buf := (*s.bp)[framing.MaxHeaderSize:]
+	buf := s.buf
 	total := len(p)
 	for len(p) > 0 {
 		if s.n == len(buf) {
@@ -193,7 +201,7 @@ func (s *frameSink) finish() error {
 func (s *frameSink) release() {
 	if s.bp != nil {
 		putBuf(s.bp)
-		s.bp = nil
+		s.bp, s.buf = nil, nil
 	}
 	s.ctx = nil
 }

@@ -29,7 +29,7 @@ import (
 // Read and friends keep returning the same *CloseError.
 type Conn struct {
 	nc         net.Conn
-	br         *bufio.Reader
+	br         connReader // read buffer, owned by the holder of readLock
 	client     bool
 	canWritev  bool          // nc takes vectored writes (writev)
 	allowedRsv byte          // RSV bits negotiated extensions may set (0: none yet)
@@ -77,9 +77,10 @@ type Conn struct {
 }
 
 // NewConn wraps an established connection whose opening handshake is done.
-// br, if not nil, is the reader the handshake used: it may already hold
-// bytes of the first frames, and all reads go through it. If br is nil,
-// NewConn makes one of Options.ReadBufferSize bytes.
+// br, if not nil, is the reader the handshake used on nc: the bytes it
+// already holds (perhaps the first frames) are read first, then nc is read
+// directly, through a buffer of Options.ReadBufferSize bytes (more if br
+// held more). br must read nc and nothing else, and is not used afterwards.
 //
 // opts must not be nil and opts.Role must be RoleClient or RoleServer;
 // NewConn panics otherwise (a programming error, not bad input). If
@@ -89,16 +90,12 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 	if opts == nil || (opts.Role != RoleClient && opts.Role != RoleServer) {
 		panic("protocol: NewConn: Options.Role must be RoleClient or RoleServer")
 	}
-	if br == nil {
-		size := opts.ReadBufferSize
-		if size <= 0 {
-			size = defaultReadBufferSize
-		}
-		br = bufio.NewReaderSize(nc, size)
+	size := opts.ReadBufferSize
+	if size <= 0 {
+		size = defaultReadBufferSize
 	}
 	c := &Conn{
 		nc:           nc,
-		br:           br,
 		client:       opts.Role == RoleClient,
 		subproto:     opts.Subprotocol,
 		readLimit:    opts.ReadLimit,
@@ -132,6 +129,7 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 	case *net.TCPConn, *net.UnixConn:
 		c.canWritev = true
 	}
+	c.br.init(nc, br, size)
 	c.mr.c = c
 	c.mw.c = c
 	c.initCompression(opts.Compression)
@@ -160,6 +158,9 @@ func (c *Conn) shutdown(ce *CloseError) error {
 func (c *Conn) closeNet() {
 	_ = c.nc.Close()
 	close(c.closed)
+	if c.pmd != nil {
+		c.releaseIdleCompressor() // no message will use it
+	}
 }
 
 // closedErr returns the final error if the Conn is closed, else an error

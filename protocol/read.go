@@ -32,6 +32,8 @@ type readState struct {
 	masked    bool            // the current frame is masked with key
 	key       [4]byte
 	pos       int                             // masking offset into the current frame
+	specHdr   int                             // header size of the last message's first frame
+	specLen   int64                           // payload length of that frame
 	ctrl      [framing.MaxControlPayload]byte // control payloads; scratch for discarding
 }
 
@@ -55,6 +57,8 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 // ReadAppend reads the next data message like Read, appending its payload
 // to dst and returning the extended slice. With a dst of sufficient
 // capacity (for instance the previous result[:0]) it does not allocate.
+// Like io.Reader's p, the whole spare capacity of dst may be used as
+// scratch space during the call, beyond the payload appended.
 func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	return c.readMessage(ctx, dst)
 }
@@ -65,9 +69,12 @@ func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte
 		return 0, dst, err
 	}
 	c.mr.state = readerStale
-	if err = c.startMessage(); err == nil {
-		dst, err = c.readRest(dst)
+	if err = c.speculate(dst); err == nil {
+		if err = c.startMessage(); err == nil {
+			dst, err = c.readRest(dst)
+		}
 	}
+	c.br.settle() // no speculative bytes stay in dst's spare capacity
 	typ := MessageType(c.rd.op)
 	c.endRead(stop)
 	if err != nil {
@@ -249,7 +256,7 @@ func (c *Conn) nextFrame(cont bool) error {
 		if err := c.idle(); err != nil {
 			return err
 		}
-		h, err := framing.ReadHeader(c.br)
+		h, err := c.br.readHeader()
 		if err != nil {
 			if errors.Is(err, framing.ErrProtocol) {
 				return c.fail(StatusProtocolError, err)
@@ -289,6 +296,8 @@ func (c *Conn) nextFrame(cont bool) error {
 			c.rd.op = h.Opcode
 			c.rd.size = 0
 			c.rd.utf8 = utf8Accept
+			c.rd.specHdr = h.Size()
+			c.rd.specLen = h.Length
 		}
 		if c.readLimit >= 0 && h.Length > c.readLimit-c.rd.size {
 			return c.fail(StatusMessageTooBig, ErrMessageTooBig)
@@ -346,7 +355,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := c.br.Read(p)
+	n, err := c.br.payload(p)
 	if n > 0 {
 		b := p[:n]
 		if c.rd.masked {
@@ -435,7 +444,7 @@ func (c *Conn) discard(n int64) error {
 // control handles a control frame whose header was just read.
 func (c *Conn) control(h *framing.Header) error {
 	p := c.rd.ctrl[:h.Length]
-	if _, err := io.ReadFull(c.br, p); err != nil {
+	if _, err := io.ReadFull(&c.br, p); err != nil {
 		return c.readError(err)
 	}
 	if h.Masked {

@@ -128,11 +128,12 @@ func (c *Conn) writeFrame(ctx context.Context, op framing.Opcode, fin bool, p []
 		return c.writeVectored(ctx, &h, p)
 	}
 	hs := h.Size()
-	bp := getBuf(hs + len(p))
+	bp := getBuf(hdrRoom + len(p))
 	if bp == nil {
 		return c.writeMaskedPieces(ctx, &h, p)
 	}
-	b := (*bp)[:hs+len(p)]
+	// The payload goes at hdrRoom, 8-byte aligned, the header before it.
+	b := (*bp)[hdrRoom-hs : hdrRoom+len(p)]
 	h.Put(b)
 	if c.client {
 		maskCopy(b[hs:], p, h.Mask, 0)
@@ -190,12 +191,12 @@ func (c *Conn) writeMaskedPieces(ctx context.Context, h *framing.Header, p []byt
 	if err != nil {
 		return err
 	}
-	n := h.Put(b)
+	n := h.Put(b[hdrRoom-h.Size():])
 	pos := 0
 	for len(p) > 0 && err == nil {
-		k := min(len(p), len(b)-n)
-		pos = maskCopy(b[n:], p[:k], h.Mask, pos)
-		_, err = c.nc.Write(b[:n+k])
+		k := min(len(p), len(b)-hdrRoom)
+		pos = maskCopy(b[hdrRoom:], p[:k], h.Mask, pos)
+		_, err = c.nc.Write(b[hdrRoom-n : hdrRoom+k])
 		p = p[k:]
 		n = 0
 	}
@@ -322,9 +323,9 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 			return total, nil
 		}
 		if w.bp == nil {
-			w.bp = getBuf(framing.MaxHeaderSize + c.writeBufSize)
+			w.bp = getBuf(hdrRoom + c.writeBufSize)
 		}
-		k := copy((*w.bp)[framing.MaxHeaderSize+w.n:framing.MaxHeaderSize+c.writeBufSize], p)
+		k := copy((*w.bp)[hdrRoom+w.n:hdrRoom+c.writeBufSize], p)
 		w.n += k
 		p = p[k:]
 		if w.n == c.writeBufSize {
@@ -341,7 +342,7 @@ func (w *messageWriter) flush(fin bool) error {
 	c := w.c
 	var payload []byte
 	if w.bp != nil {
-		payload = (*w.bp)[framing.MaxHeaderSize : framing.MaxHeaderSize+w.n]
+		payload = (*w.bp)[hdrRoom : hdrRoom+w.n]
 	}
 	if w.bp == nil {
 		// Nothing buffered since the last frame: an empty final frame.
@@ -355,10 +356,10 @@ func (w *messageWriter) flush(fin bool) error {
 		h.Mask = newMaskKey()
 		framing.Mask(h.Mask, 0, payload)
 	}
-	start := framing.MaxHeaderSize - h.Size()
+	start := hdrRoom - h.Size()
 	h.Put((*w.bp)[start:])
 	c.frameMu.Lock()
-	err := c.writeLocked(w.ctx, (*w.bp)[start:framing.MaxHeaderSize+w.n], time.Time{})
+	err := c.writeLocked(w.ctx, (*w.bp)[start:hdrRoom+w.n], time.Time{})
 	c.frameMu.Unlock()
 	w.n = 0
 	w.op = framing.OpContinuation

@@ -73,6 +73,12 @@ func (h *ConnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.subprotocols {
 		uo.Subprotocols = h.opts.subprotocols()
 	}
+	if !h.opts.DisableCompression {
+		uo.Compression = h.opts.Compression
+		if uo.Compression == nil {
+			uo.Compression = &protocol.CompressionOptions{}
+		}
+	}
 	c, err := handshake.Upgrade(w, r, uo)
 	if err != nil {
 		return // Upgrade has answered the client

@@ -39,6 +39,12 @@ type Options struct {
 	// Logf, if set, receives one line per session that ended with an
 	// unexpected error.
 	Logf func(format string, args ...any)
+	// Compression holds the permessage-deflate parameters the server
+	// accepts when a client offers the extension; nil means the defaults
+	// of protocol.CompressionOptions. Set DisableCompression to decline
+	// every offer.
+	Compression        *protocol.CompressionOptions
+	DisableCompression bool
 }
 
 // CloseEvent describes how a WebSocket session ended.

@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	addr := fs.String("addr", "127.0.0.1:9001", "address to listen on")
 	maxSize := fs.Int64("max-message-size", testserver.DefaultMaxMessageSize, "largest message the server reads, in bytes")
 	verbose := fs.Bool("v", false, "log every session that ends with an unexpected error")
+	noCompression := fs.Bool("no-compression", false, "decline permessage-deflate offers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return errors.New("-max-message-size must be positive")
 	}
 	logger := log.New(stderr, "", log.LstdFlags)
-	opts := &testserver.Options{MaxMessageSize: *maxSize}
+	opts := &testserver.Options{MaxMessageSize: *maxSize, DisableCompression: *noCompression}
 	if *verbose {
 		opts.Logf = logger.Printf
 	}

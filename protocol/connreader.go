@@ -1,0 +1,381 @@
+package protocol
+
+import (
+	"bufio"
+	"io"
+	"net"
+
+	"github.com/wslua/wslua/framing"
+)
+
+// connReader buffers the bytes read from the network, like a bufio.Reader,
+// with two extra ways of reading that save system calls:
+//
+//   - payload: with the buffer empty, a frame's payload is read straight
+//     into its destination, and on connections that support it (TCP and
+//     Unix sockets on Linux) whatever follows the frame lands in the buffer
+//     in the same vectored read (readv): a stream of large frames costs one
+//     read per frame instead of two.
+//   - speculate: at the start of a message, with the buffer empty, one
+//     vectored read places the next header in the buffer and the payload
+//     straight into the caller's destination, on the guess that the message
+//     looks like the previous one (same header size). A 64 KiB message then
+//     costs one read instead of two. When the guess is wrong the bytes read
+//     into the destination are moved back into the buffer (linearize), so
+//     the rest of the Conn sees an ordinary buffered stream.
+//
+// While a speculation is pending the unread stream is buf[r:w], then pend
+// (bytes in the caller's memory), then buf[w:w+pendTail]. Every method but
+// readHeader and payload linearizes first; the read calls that speculate
+// linearize before they return, so pend never outlives the call whose
+// destination it points into.
+//
+// A connReader belongs to the holder of Conn.readLock.
+type connReader struct {
+	nc  net.Conn
+	rv  *vecReader // vectored reads on nc, nil where unsupported
+	own []byte     // the Conn's buffer
+	buf []byte     // own, or a pooled buffer (big) while one holds linearized bytes
+	big *[]byte    // the pooled buffer buf is while not own, else nil
+	r   int        // buf[r:w] holds unread bytes
+	w   int
+
+	pend     []byte // speculatively read bytes that follow buf[r:w], nil if none
+	pendTail int    // bytes at buf[w:w+pendTail] that follow pend
+
+	// A wrong guess costs copies: after one, the next skip message starts
+	// are not speculated on, skip doubling with every further miss.
+	skip    int
+	backoff int
+}
+
+// maxBackoff bounds the number of message starts skipped after a wrong
+// guess.
+const maxBackoff = 64
+
+// minReadBufferSize is the smallest read buffer: it must hold a frame
+// header.
+const minReadBufferSize = 16
+
+// maxSpeculate bounds what a speculative read may place in the caller's
+// memory, so that a wrong guess always fits one pooled buffer.
+const maxSpeculate = maxPooledPayload
+
+// init prepares r to read nc through a buffer of size bytes, starting with
+// the bytes br (the opening handshake's reader, which read from nc) holds,
+// if br is not nil.
+func (r *connReader) init(nc net.Conn, br *bufio.Reader, size int) {
+	size = max(size, minReadBufferSize)
+	held := 0
+	if br != nil {
+		held = br.Buffered()
+	}
+	r.nc = nc
+	r.own = make([]byte, max(size, held))
+	r.buf = r.own
+	if held > 0 {
+		// Buffered bytes are copied without a read from nc.
+		r.w, _ = br.Read(r.own[:held])
+	}
+	r.rv = newVecReader(nc)
+}
+
+// Size returns the size of the Conn's buffer.
+func (r *connReader) Size() int { return len(r.own) }
+
+// Buffered returns the number of bytes that can be read without a read
+// from the network.
+func (r *connReader) Buffered() int { return r.w - r.r + len(r.pend) + r.pendTail }
+
+// fill reads once from the network into the buffer, after moving the
+// unread bytes to its start. The caller has linearized.
+func (r *connReader) fill() error {
+	if r.r > 0 {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+	}
+	n, err := r.nc.Read(r.buf[r.w:])
+	r.w += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// drained is called when the buffer is empty: it goes back to the Conn's
+// own buffer if a pooled one was in use.
+func (r *connReader) drained() {
+	r.r, r.w = 0, 0
+	if r.big != nil {
+		putBuf(r.big)
+		r.big = nil
+		r.buf = r.own
+	}
+}
+
+// linearize moves pending speculative bytes out of the caller's memory,
+// behind the buffered ones.
+func (r *connReader) linearize() {
+	if r.pend == nil {
+		return
+	}
+	r.backoff = min(2*r.backoff+1, maxBackoff)
+	r.skip = r.backoff
+	a, k, m := r.w-r.r, len(r.pend), r.pendTail
+	total := a + k + m
+	if total <= len(r.buf) {
+		// In place: the unread head to the front, the tail after the
+		// room for pend, then pend into that room.
+		copy(r.buf, r.buf[r.r:r.w])
+		copy(r.buf[a+k:], r.buf[r.w:r.w+m])
+		copy(r.buf[a:], r.pend)
+	} else {
+		// maxSpeculate keeps total within the largest pooled class.
+		bp := getBuf(total)
+		b := *bp
+		copy(b, r.buf[r.r:r.w])
+		copy(b[a:], r.pend)
+		copy(b[a+k:], r.buf[r.w:r.w+m])
+		r.buf, r.big = b, bp // buf was own: speculation starts drained
+	}
+	r.r, r.w = 0, total
+	r.pend, r.pendTail = nil, 0
+}
+
+// settle ends a speculation at the end of a read call.
+func (r *connReader) settle() { r.linearize() }
+
+// Read implements io.Reader with the semantics of bufio.Reader.Read: a
+// single network read at most, none if bytes are buffered, straight into p
+// if the buffer is empty and p at least as large.
+func (r *connReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r.linearize()
+	if r.r == r.w {
+		r.drained()
+		if len(p) >= len(r.buf) {
+			n, err := r.nc.Read(p)
+			if n > 0 {
+				return n, nil // an error comes back with the next read
+			}
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			return 0, err
+		}
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, r.buf[r.r:r.w])
+	r.r += n
+	return n, nil
+}
+
+// ReadByte implements io.ByteReader.
+func (r *connReader) ReadByte() (byte, error) {
+	r.linearize()
+	if r.r == r.w {
+		r.drained()
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+	}
+	b := r.buf[r.r]
+	r.r++
+	return b, nil
+}
+
+// Discard skips the next n bytes and returns how many it skipped, with an
+// error if that is fewer than n.
+func (r *connReader) Discard(n int) (int, error) {
+	r.linearize()
+	done := 0
+	for done < n {
+		if r.r == r.w {
+			r.drained()
+			if err := r.fill(); err != nil {
+				return done, err
+			}
+		}
+		k := min(n-done, r.w-r.r)
+		r.r += k
+		done += k
+	}
+	return done, nil
+}
+
+// need makes n (at most len(own)) bytes available in buf[r:w]. It returns
+// io.EOF if the stream ends before the first byte, io.ErrUnexpectedEOF if it
+// ends after some.
+func (r *connReader) need(n int) error {
+	for r.w-r.r < n {
+		if r.r == r.w {
+			r.drained()
+		} else if r.r+n > len(r.buf) {
+			r.w = copy(r.buf, r.buf[r.r:r.w])
+			r.r = 0
+		}
+		if err := r.fill(); err != nil {
+			if err == io.EOF && r.w > r.r {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// readHeader reads and decodes one frame header, with the errors of
+// framing.ReadHeader. A speculation is not disturbed if its header was read
+// whole.
+func (r *connReader) readHeader() (framing.Header, error) {
+	if r.pend != nil && (r.w-r.r < 2 || r.w-r.r < headerSize(r.buf[r.r], r.buf[r.r+1])) {
+		r.linearize()
+	}
+	if err := r.need(2); err != nil {
+		return framing.Header{}, err
+	}
+	if err := r.need(headerSize(r.buf[r.r], r.buf[r.r+1])); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return framing.Header{}, err
+	}
+	h, n, err := framing.ParseHeader(r.buf[r.r:r.w])
+	if err != nil {
+		return h, err
+	}
+	r.r += n
+	return h, nil
+}
+
+// headerSize returns the encoded size of a frame header from its first two
+// bytes.
+func headerSize(b0, b1 byte) int {
+	n := 2
+	switch b1 & 0x7F {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if b1&0x80 != 0 {
+		n += 4
+	}
+	return n
+}
+
+// payload reads at most len(p) bytes of the current frame's payload (p is
+// no longer than what is left of it) into p, with one network read at most.
+// Bytes a speculation placed at &p[0] are taken where they are.
+func (r *connReader) payload(p []byte) (int, error) {
+	if r.pend != nil {
+		if r.r == r.w && &p[0] == &r.pend[0] {
+			n := min(len(p), len(r.pend))
+			if r.pend = r.pend[n:]; len(r.pend) == 0 {
+				r.pend = nil
+				r.w += r.pendTail
+				r.pendTail = 0
+				r.backoff = 0 // guessed right
+			}
+			return n, nil
+		}
+		r.linearize()
+	}
+	if r.r < r.w {
+		n := copy(p, r.buf[r.r:r.w])
+		r.r += n
+		return n, nil
+	}
+	r.drained()
+	if r.rv != nil && len(p) >= minVecRead {
+		// The rest of the frame into p, what follows into the buffer.
+		n, err := r.rv.read2(p, r.buf)
+		if n > len(p) {
+			r.w = n - len(p)
+			n = len(p)
+		}
+		return n, err
+	}
+	if len(p) >= len(r.buf) {
+		n, err := r.nc.Read(p)
+		if n > 0 {
+			return n, nil
+		}
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return 0, err
+	}
+	if err := r.fill(); err != nil {
+		return 0, err
+	}
+	n := copy(p, r.buf[r.r:r.w])
+	r.r += n
+	return n, nil
+}
+
+// minSpeculate is the least payload worth a speculative read: below it,
+// copying the payload out of the buffer costs less than a wrong guess.
+const minSpeculate = minVecRead
+
+// minVecRead is the least payload read straight into its destination with
+// a vectored read; below it the payload is copied from the buffer.
+const minVecRead = 512
+
+// canSpeculate reports whether speculate may be called.
+func (r *connReader) canSpeculate() bool {
+	if r.rv == nil || r.r != r.w || r.pend != nil || r.big != nil {
+		return false
+	}
+	if r.skip > 0 {
+		r.skip--
+		return false
+	}
+	return true
+}
+
+// speculate starts a whole-message read into dst's spare capacity by
+// reading the next frame into it on the guess that it is like the first
+// frame of the previous message, if the buffer is empty and the guess is
+// worth it. Only the vectored read happens here: the frame is then read
+// as usual, finding its header in the buffer and its payload already in
+// place.
+func (c *Conn) speculate(dst []byte) error {
+	spare := int64(cap(dst) - len(dst))
+	n := min(spare, c.rd.specLen, maxSpeculate)
+	if n < minSpeculate || c.rd.active || c.pmd != nil || !c.br.canSpeculate() {
+		return nil
+	}
+	if err := c.idle(); err != nil {
+		return err
+	}
+	if err := c.br.speculate(c.rd.specHdr, dst[len(dst):len(dst)+int(n)]); err != nil {
+		return c.readError(err)
+	}
+	return nil
+}
+
+// speculate reads once from the network with the buffer empty
+// (canSpeculate): hdr bytes into the buffer, then up to len(dst) bytes into
+// dst, then what follows into the rest of the buffer.
+func (r *connReader) speculate(hdr int, dst []byte) error {
+	r.r, r.w = 0, 0
+	n, err := r.rv.read3(r.buf[:hdr], dst, r.buf[hdr:])
+	if n <= 0 {
+		return err
+	}
+	r.w = min(n, hdr)
+	if n -= r.w; n > 0 {
+		k := min(n, len(dst))
+		r.pend = dst[:k:k]
+		r.pendTail = n - k
+	}
+	return nil
+}

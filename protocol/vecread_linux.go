@@ -1,0 +1,111 @@
+//go:build linux
+
+package protocol
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// vecReader makes vectored reads (readv) on a TCP or Unix socket through
+// its syscall.RawConn, so that the runtime's network poller still does the
+// waiting and deadlines apply as for Read. It allocates nothing per read:
+// the callback is made once and its arguments live in the struct.
+type vecReader struct {
+	nc    net.Conn
+	rc    syscall.RawConn
+	fn    func(fd uintptr) bool // rv.do, made once
+	iov   [3]syscall.Iovec
+	niov  int
+	n     int
+	errno syscall.Errno
+}
+
+// maxVecRead bounds one read, as the runtime bounds its own.
+const maxVecRead = 1 << 30
+
+// newVecReader returns a vecReader for nc, or nil if nc does not support
+// vectored reads.
+func newVecReader(nc net.Conn) *vecReader {
+	var sc syscall.Conn
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	v := &vecReader{nc: nc, rc: rc}
+	v.fn = v.do
+	return v
+}
+
+// do is the RawConn.Read callback: one readv, retried on EINTR; false
+// (wait for readability) on EAGAIN.
+func (v *vecReader) do(fd uintptr) bool {
+	for {
+		n, _, e := syscall.Syscall(syscall.SYS_READV, fd, uintptr(unsafe.Pointer(&v.iov[0])), uintptr(v.niov))
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		v.n, v.errno = int(n), e
+		return true
+	}
+}
+
+// add appends b, if not empty, to the vector, within maxVecRead in all.
+func (v *vecReader) add(b []byte, total int) int {
+	if len(b) == 0 || total >= maxVecRead {
+		return total
+	}
+	b = b[:min(len(b), maxVecRead-total)]
+	v.iov[v.niov].Base = &b[0]
+	v.iov[v.niov].SetLen(len(b))
+	v.niov++
+	return total + len(b)
+}
+
+// read2 reads once into a, then b; it returns the number of bytes read, or
+// an error (io.EOF at the end of the stream).
+func (v *vecReader) read2(a, b []byte) (int, error) {
+	v.niov = 0
+	v.add(b, v.add(a, 0))
+	return v.read()
+}
+
+// read3 is read2 with three buffers.
+func (v *vecReader) read3(a, b, c []byte) (int, error) {
+	v.niov = 0
+	v.add(c, v.add(b, v.add(a, 0)))
+	return v.read()
+}
+
+func (v *vecReader) read() (int, error) {
+	v.n, v.errno = 0, 0
+	err := v.rc.Read(v.fn)
+	n, errno := v.n, v.errno
+	v.iov = [3]syscall.Iovec{} // keep no reference to the caller's memory
+	switch {
+	case err != nil:
+		if oe, ok := err.(*net.OpError); ok {
+			oe.Op = "read" // not "raw-read": the same errors as Read
+		}
+		return 0, err
+	case errno != 0:
+		return 0, &net.OpError{Op: "read", Net: v.nc.LocalAddr().Network(), Source: v.nc.LocalAddr(), Addr: v.nc.RemoteAddr(), Err: os.NewSyscallError("readv", errno)}
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
