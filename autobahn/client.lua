@@ -23,6 +23,7 @@ local DEFAULT_AGENT = "wslua-lua"
 -- section 9 sends 16 MiB ones), a 60 s idle read timeout, a 10 s dial
 -- timeout.
 local CONNECT_OPTIONS = {
+    compression = true, -- permessage-deflate for sections 12 and 13
     max_message_size = 64 * 1024 * 1024,
     read_timeout = "60s",
     dial_timeout = "10s",

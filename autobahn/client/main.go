@@ -65,6 +65,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (driver.Config, error) 
 	fs.Int64Var(&cfg.ReadLimit, "read-limit", driver.DefaultReadLimit, "largest message echoed, in bytes")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", driver.DefaultReadTimeout, "idle read timeout per connection (negative: none)")
 	fs.DurationVar(&cfg.Wait, "wait", 0, "retry the first connection this long while the server starts")
+	fs.BoolVar(&cfg.NoCompression, "no-compression", false, "do not offer permessage-deflate")
 	quiet := fs.Bool("q", false, "do not print a line per case")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

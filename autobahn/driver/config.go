@@ -43,6 +43,9 @@ type Config struct {
 	First, Last int
 	// ReadLimit is the largest message echoed. 0 means DefaultReadLimit.
 	ReadLimit int64
+	// NoCompression stops the driver from offering permessage-deflate
+	// (Autobahn sections 12 and 13 then report UNIMPLEMENTED).
+	NoCompression bool
 	// ReadTimeout is the idle read timeout of every connection. 0 means
 	// DefaultReadTimeout; negative means none.
 	ReadTimeout time.Duration

@@ -112,6 +112,9 @@ func (d *runner) dial(ctx context.Context, pathAndQuery string, minIdle time.Dur
 	if opts.Conn.ReadTimeout > 0 {
 		opts.Conn.ReadTimeout = max(opts.Conn.ReadTimeout, minIdle)
 	}
+	if !d.cfg.NoCompression {
+		opts.Compression = &protocol.CompressionOptions{}
+	}
 	if d.cfg.DialTimeout > 0 {
 		opts.DialTimeout = d.cfg.DialTimeout
 	}
