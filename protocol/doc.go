@@ -45,4 +45,53 @@
 // expired ReadTimeout and a missing pong (Options.PingInterval,
 // PongTimeout) close the connection: Read returns a *CloseError with code
 // 1006.
+//
+// # Compression
+//
+// Options.Compression turns on permessage-deflate (RFC 7692) with the
+// parameters the opening handshake agreed (handshake.DialOptions and
+// UpgradeOptions have a Compression option that negotiates them; it is off
+// unless asked for). A message of at least CompressionOptions.Threshold
+// bytes is compressed with compress/flate, flushed, and sent without the
+// final 0x00 0x00 0xff 0xff, with RSV1 on its first frame only. Write
+// sends it in one frame unless the compressed output outgrows the message
+// or 1 MiB (then in several); a Writer sends a frame per WriteBufferSize
+// bytes of output. A received message with RSV1 on its first frame is
+// inflated as it is read; RSV1 on a control or continuation frame, or
+// without the extension, fails the connection with 1002, invalid
+// compressed data with 1007. The read limit applies to the inflated size
+// (and, as before, to the compressed size) and is enforced while
+// inflating: a message that inflates beyond it (a deflate bomb) fails with
+// 1009 as soon as it passes the limit, having cost at most the limit in
+// memory.
+//
+// Window sizes. compress/flate always compresses with a 32 KiB (15-bit)
+// window and offers no way to restrict its matches to a smaller one. When
+// this endpoint agreed to compress with a smaller window (8 to 14 bits:
+// server_max_window_bits for a server, client_max_window_bits for a
+// client), it honours the limit exactly, without promising what it cannot
+// keep: it compresses each message in independent chunks of at most the
+// window size, resetting the compressor (flate.Writer.Reset, documented to
+// discard all history) and flushing between chunks, so that no match can
+// reach further back than the window; it also never uses context takeover
+// then. The cost is a lower compression ratio (about 0.48 of the input for
+// text at 10 bits, 0.37 at 15) and the level is lowered to BestSpeed, whose
+// reset is cheap; HuffmanOnly needs no chunks (it has no matches at all).
+// Declining offers with small windows was the alternative, but peers that
+// need them (Autobahn's 13.* cases, memory-constrained clients) would then
+// get no compression at all. Inflating accepts any window (the inflater
+// has 32 KiB): as a client, DialOptions offers server_max_window_bits only
+// when asked to, since a smaller server window saves this side nothing.
+//
+// Memory. Without context takeover nothing stays allocated between
+// messages: compressors and inflaters come from sync.Pools and go back
+// after each message. With context takeover the receiving side keeps the
+// last window of inflated data (the peer's window plus a quarter, 40 KiB
+// for 15 bits), and the sending side keeps its compressor, about 1.2 MiB
+// with compress/flate, while messages flow: it goes back to the pool after
+// 5 seconds without a message to send, or when the connection closes, and
+// the next message is compressed without history (context takeover is a
+// permission for the sender, never an obligation). An idle Conn with
+// context takeover both ways therefore holds about 48 KiB, one without
+// about 4.5 KiB, as without compression.
 package protocol
