@@ -33,11 +33,11 @@ import (
 // A connReader belongs to the holder of Conn.readLock.
 type connReader struct {
 	nc  net.Conn
-	rv  *vecReader // vectored reads on nc, nil where unsupported
-	own []byte     // the Conn's buffer
-	buf []byte     // own, or a pooled buffer (big) while one holds linearized bytes
-	big *[]byte    // the pooled buffer buf is while not own, else nil
-	r   int        // buf[r:w] holds unread bytes
+	rv  vectorReader // vectored reads on nc, nil where unsupported
+	own []byte       // the Conn's buffer
+	buf []byte       // own, or a pooled buffer (big) while one holds linearized bytes
+	big *[]byte      // the pooled buffer buf is while not own, else nil
+	r   int          // buf[r:w] holds unread bytes
 	w   int
 
 	pend     []byte // speculatively read bytes that follow buf[r:w], nil if none
@@ -47,11 +47,21 @@ type connReader struct {
 	// are not speculated on, skip doubling with every further miss.
 	skip    int
 	backoff int
+
+	hits, misses int // speculations that guessed right, wrong (for tests)
 }
 
 // maxBackoff bounds the number of message starts skipped after a wrong
 // guess.
 const maxBackoff = 64
+
+// vectorReader reads once from the connection into several buffers in
+// turn (readv), returning the number of bytes read or an error (io.EOF at
+// the end of the stream), never both.
+type vectorReader interface {
+	read2(a, b []byte) (int, error)
+	read3(a, b, c []byte) (int, error)
+}
 
 // minReadBufferSize is the smallest read buffer: it must hold a frame
 // header.
@@ -77,7 +87,9 @@ func (r *connReader) init(nc net.Conn, br *bufio.Reader, size int) {
 		// Buffered bytes are copied without a read from nc.
 		r.w, _ = br.Read(r.own[:held])
 	}
-	r.rv = newVecReader(nc)
+	if v := newVecReader(nc); v != nil {
+		r.rv = v
+	}
 }
 
 // Size returns the size of the Conn's buffer.
@@ -122,6 +134,7 @@ func (r *connReader) linearize() {
 	if r.pend == nil {
 		return
 	}
+	r.misses++
 	r.backoff = min(2*r.backoff+1, maxBackoff)
 	r.skip = r.backoff
 	a, k, m := r.w-r.r, len(r.pend), r.pendTail
@@ -146,7 +159,11 @@ func (r *connReader) linearize() {
 }
 
 // settle ends a speculation at the end of a read call.
-func (r *connReader) settle() { r.linearize() }
+func (r *connReader) settle() {
+	if r.pend != nil {
+		r.linearize()
+	}
+}
 
 // Read implements io.Reader with the semantics of bufio.Reader.Read: a
 // single network read at most, none if bytes are buffered, straight into p
@@ -235,9 +252,14 @@ func (r *connReader) need(n int) error {
 // framing.ReadHeader. A speculation is not disturbed if its header was read
 // whole.
 func (r *connReader) readHeader() (framing.Header, error) {
-	if r.pend != nil && (r.w-r.r < 2 || r.w-r.r < headerSize(r.buf[r.r], r.buf[r.r+1])) {
-		r.linearize()
+	if b := r.buf[r.r:r.w]; len(b) >= 2 && len(b) >= headerSize(b[0], b[1]) {
+		h, n, err := framing.ParseHeader(b)
+		if err == nil {
+			r.r += n
+		}
+		return h, err
 	}
+	r.linearize()
 	if err := r.need(2); err != nil {
 		return framing.Header{}, err
 	}
@@ -283,6 +305,7 @@ func (r *connReader) payload(p []byte) (int, error) {
 				r.w += r.pendTail
 				r.pendTail = 0
 				r.backoff = 0 // guessed right
+				r.hits++
 			}
 			return n, nil
 		}
@@ -290,7 +313,9 @@ func (r *connReader) payload(p []byte) (int, error) {
 	}
 	if r.r < r.w {
 		n := copy(p, r.buf[r.r:r.w])
-		r.r += n
+		if r.r += n; r.r == r.w && r.big != nil {
+			r.drained()
+		}
 		return n, nil
 	}
 	r.drained()
@@ -348,6 +373,9 @@ func (r *connReader) canSpeculate() bool {
 // as usual, finding its header in the buffer and its payload already in
 // place.
 func (c *Conn) speculate(dst []byte) error {
+	if c.br.rv == nil {
+		return nil
+	}
 	spare := int64(cap(dst) - len(dst))
 	n := min(spare, c.rd.specLen, maxSpeculate)
 	if n < minSpeculate || c.rd.active || c.pmd != nil || !c.br.canSpeculate() {
