@@ -73,9 +73,9 @@ func dial(b *testing.B, impl, srv, path string) clients.Client {
 }
 
 // benchRoundTrips measures round trips of p between impl's client and srv's
-// server: ns/op is one message there and back. B/op, allocs/op and the
-// system calls per op (rsys/op, wsys/op) count both ends, which share the
-// process.
+// server: ns/op is one message there and back. B/op, allocs/op, the system
+// calls (rsys/op, wsys/op) and the CPU time per op (cpu-ns/op) count both
+// ends, which share the process.
 func benchRoundTrips(b *testing.B, impl, srv string, text bool, p []byte) {
 	c := dial(b, impl, srv, echo.EchoPath)
 	defer c.Close()
@@ -87,14 +87,14 @@ func benchRoundTrips(b *testing.B, impl, srv string, text bool, p []byte) {
 		b.SetBytes(int64(len(p)))
 	}
 	b.ReportAllocs()
-	io0, ok := readIOCounts()
 	b.ResetTimer()
+	c0 := startCosts()
 	err := c.RoundTrips(b.N, text, p)
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)
 	}
-	reportSyscalls(b, io0, ok)
+	c0.report(b)
 }
 
 // forImpls runs f as a sub-benchmark impl=NAME for every implementation.
@@ -157,14 +157,14 @@ func BenchmarkStream64K(b *testing.B) {
 		n := (b.N + echo.AckEvery - 1) / echo.AckEvery * echo.AckEvery
 		b.SetBytes(int64(len(p)))
 		b.ReportAllocs()
-		io0, ok := readIOCounts()
 		b.ResetTimer()
+		c0 := startCosts()
 		err := c.Stream(n, p)
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)
 		}
-		reportSyscalls(b, io0, ok)
+		c0.report(b)
 	})
 }
 
@@ -225,6 +225,7 @@ func BenchmarkConns1000(b *testing.B) {
 		errs := make(chan error, len(cs))
 		b.ReportAllocs()
 		b.ResetTimer()
+		c0 := startCosts()
 		for i, c := range cs {
 			n := b.N / len(cs)
 			if i < b.N%len(cs) {
@@ -242,6 +243,7 @@ func BenchmarkConns1000(b *testing.B) {
 		for err := range errs {
 			b.Fatal(err)
 		}
+		c0.report(b)
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		b.ReportMetric(float64(int64(m1)-int64(m0))/float64(len(cs)), "B/conn-pair")
 		b.ReportMetric(float64(g1-g0)/float64(len(cs)), "goroutines/conn-pair")

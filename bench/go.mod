@@ -11,6 +11,7 @@ require (
 	github.com/lxzan/gws v1.8.9
 	github.com/stretchr/testify v1.12.1
 	github.com/wslua/wslua v0.0.0-00010101000000-000000000000
+	github.com/yuin/gopher-lua v1.1.2
 	go.uber.org/goleak v1.3.0
 )
 

@@ -7,7 +7,10 @@
 #                         bench/out/RESULTS-quick.md instead of RESULTS.md
 #
 # Environment: COUNT and BENCHTIME override the full run's settings;
-# WSBENCH_IMPLS (comma-separated) restricts the implementations.
+# WSBENCH_IMPLS (comma-separated) restricts the implementations;
+# INTERLEAVE=1 runs the client benchmarks as COUNT rounds of -count=1 (one
+# process each) instead of one -count=COUNT invocation, which is steadier
+# when the machine's load drifts.
 #
 # Steps: unit tests of the bench module; the client benchmarks of every
 # implementation in ONE `go test` invocation (ratios on the same noise); the
@@ -51,6 +54,39 @@ if ! go build ./internal/... 2>"$out/build-ours.log"; then
 	export WSBENCH_IMPLS=${WSBENCH_IMPLS:-gorilla,coder,gws,gobwas,tcp}
 fi
 
+# Build every binary first, so that edits to the tree while the suite runs
+# (several engineers share it) cannot break or skew it half-way.
+echo "== building"
+go build "${tags[@]}" -o "$bin/echoserver" ./cmd/echoserver
+go build -o "$bin/benchtable" ./cmd/benchtable
+go test "${tags[@]}" -c -o "$bin/bench.test" .
+(cd "$root" && go test -c -o "$bin/framing.test" ./framing/)
+have_protocol_bench=0
+if [[ ${#tags[@]} -eq 0 ]]; then
+	go build -o "$bin/scriptclient" ./cmd/scriptclient
+	if (cd "$root" && go test -c -o "$bin/protocol.test" ./protocol/) && grep -q '^func Benchmark' "$root"/protocol/*_test.go; then
+		have_protocol_bench=1
+	fi
+fi
+have_lua=0
+if [[ ${#tags[@]} -eq 0 && -d "$root/lua/cmd/wslua" ]] && (cd "$root" && go build -o "$bin/wslua" ./lua/cmd/wslua); then
+	have_lua=1
+else
+	echo "WARNING: lua/cmd/wslua missing or not building: no Lua script figures" >&2
+fi
+have_node=0
+if command -v node >/dev/null && command -v npm >/dev/null; then
+	if [[ ! -d node/node_modules/ws ]]; then
+		(cd node && npm ci --no-audit --no-fund >/dev/null)
+	fi
+	have_node=1
+else
+	echo "WARNING: node/npm missing: no Node figures" >&2
+fi
+export WSBENCH_ECHOSERVER="$bin/echoserver"
+
+rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+dirty="$(git -C "$root" status --porcelain 2>/dev/null | wc -l)"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 
@@ -58,44 +94,47 @@ echo "== unit tests (bench module)"
 go vet "${tags[@]}" ./...
 go test "${tags[@]}" -count=1 ./...
 
-gotest() { go test "${tags[@]}" -run '^$' -benchmem "$@"; }
+# gotest runs a prebuilt test binary in its package directory.
+gotest() {
+	local binary=$1 dir=$2
+	shift 2
+	(cd "$dir" && "$binary" -test.run '^$' -test.benchmem "$@")
+}
 
-echo "== client benchmarks (one invocation)"
-gotest -bench '^Benchmark(RoundTrip16|Echo64K|Stream64K|Echo1M|Echo16M|Conns1000|CrossRoundTrip16|CrossEcho64K)$' \
-	-count="$count" -benchtime="$benchtime" -timeout 90m . | tee "$out/clients.txt"
+clients='^Benchmark(RoundTrip16|Echo64K|Stream64K|Echo1M|Echo16M|Conns1000|CrossRoundTrip16|CrossEcho64K|LuaInProcess)$'
+if [[ ${INTERLEAVE:-0} == 1 ]]; then
+	# COUNT rounds of one run each, every implementation measured once per
+	# round in a fresh process: load that drifts during the suite then
+	# spreads over every row instead of shifting some rows.
+	echo "== client benchmarks ($count interleaved rounds)"
+	: >"$out/clients.txt"
+	for _ in $(seq "$count"); do
+		gotest "$bin/bench.test" "$here" -test.bench "$clients" -test.count=1 -test.benchtime="$benchtime" \
+			-test.timeout 90m | tee -a "$out/clients.txt"
+	done
+else
+	echo "== client benchmarks (one invocation)"
+	gotest "$bin/bench.test" "$here" -test.bench "$clients" -test.count="$count" -test.benchtime="$benchtime" \
+		-test.timeout 90m | tee "$out/clients.txt"
+fi
 
 echo "== Conn micro-benchmarks"
-gotest -bench '^Benchmark(ConnWrite|ConnWriter|ConnReadAppend|ConnRead|ConnReader|UTF8Valid64K|Mask64K)$' \
-	-count="$count" -benchtime="$benchtime" . | tee "$out/micro.txt"
+gotest "$bin/bench.test" "$here" -test.bench '^Benchmark(ConnWrite|ConnWriter|ConnReadAppend|ConnRead|ConnReader|UTF8Valid64K|Mask64K)$' \
+	-test.count="$count" -test.benchtime="$benchtime" | tee "$out/micro.txt"
 
 echo "== main-module benchmarks (framing: masking, headers; protocol, if any)"
-(cd "$root" && go test -run '^$' -bench . -benchmem -count="$count" -benchtime="$benchtime" ./framing/ ./protocol/) |
-	tee "$out/main.txt"
+gotest "$bin/framing.test" "$root/framing" -test.bench . -test.count="$count" -test.benchtime="$benchtime" | tee "$out/main.txt"
+if [[ $have_protocol_bench == 1 ]]; then
+	gotest "$bin/protocol.test" "$root/protocol" -test.bench . -test.count="$count" -test.benchtime="$benchtime" | tee -a "$out/main.txt"
+fi
 
 echo "== connection at rest (server in its own process)"
-gotest -bench '^BenchmarkConnAtRest$' -count="$count" -benchtime="$atrest" . | tee "$out/atrest.txt"
+gotest "$bin/bench.test" "$here" -test.bench '^BenchmarkConnAtRest$' -test.count="$count" -test.benchtime="$atrest" | tee "$out/atrest.txt"
 
 echo "== Lua / Node / Go script loops against one echoserver -impl ours"
 scripts="$out/scripts.txt"
 : >"$scripts"
 if [[ ${#tags[@]} -eq 0 ]]; then
-	go build -o "$bin/echoserver" ./cmd/echoserver
-	go build -o "$bin/scriptclient" ./cmd/scriptclient
-	have_lua=0
-	if [[ -d "$root/lua/cmd/wslua" ]] && (cd "$root" && go build -o "$bin/wslua" ./lua/cmd/wslua); then
-		have_lua=1
-	else
-		echo "WARNING: lua/cmd/wslua missing or not building: no Lua figures" >&2
-	fi
-	have_node=0
-	if command -v node >/dev/null && command -v npm >/dev/null; then
-		if [[ ! -d node/node_modules/ws ]]; then
-			(cd node && npm ci --no-audit --no-fund >/dev/null)
-		fi
-		have_node=1
-	else
-		echo "WARNING: node/npm missing: no Node figures" >&2
-	fi
 	"$bin/echoserver" -impl ours -addr 127.0.0.1:0 >"$out/echoserver.addr" &
 	srv=$!
 	trap 'kill "$srv" 2>/dev/null || true' EXIT
@@ -121,7 +160,6 @@ else
 fi
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-go build -o "$bin/benchtable" ./cmd/benchtable
 bt="$bin/benchtable"
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -137,9 +175,10 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 	echo "| memory | $(free -h | awk '/^Mem:/ {print $2}') |"
 	echo "| kernel | $(uname -r) |"
 	echo "| Go | $(go version | cut -d' ' -f3-) |"
+	echo "| tree | $rev, $dirty uncommitted paths when the binaries were built |"
 	echo "| GOMAXPROCS | ${GOMAXPROCS:-default ($(nproc))}; clients and servers share one process |"
 	echo "| node / ws | $(node --version 2>/dev/null || echo none) / $(node -p 'require("./node/node_modules/ws/package.json").version' 2>/dev/null || echo none) |"
-	echo "| settings | -count=$count -benchtime=$benchtime; ConnAtRest -benchtime=$atrest; scripts: $script_runs runs of $script_rt round trips / $script_echo echoes |"
+	echo "| settings | -count=$count -benchtime=$benchtime$([[ ${INTERLEAVE:-0} == 1 ]] && echo ' (client benchmarks: interleaved rounds)'); ConnAtRest -benchtime=$atrest; scripts: $script_runs runs of $script_rt round trips / $script_echo echoes |"
 	echo "| load average (1, 5, 15 min) | before: $load_before; after: $load_after |"
 	echo
 	"$bt" -targets "$out/clients.txt" "$out/micro.txt" "$out/main.txt" "$out/atrest.txt" "$scripts"

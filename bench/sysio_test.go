@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // ioCounts are the process's read and write system call counts from
@@ -40,15 +42,45 @@ func readIOCounts() (c ioCounts, ok bool) {
 	return c, found == 2
 }
 
-// reportSyscalls reports the read and write system calls per op made since
-// start (by both ends: the servers share the process).
-func reportSyscalls(b *testing.B, start ioCounts, startOK bool) {
-	end, ok := readIOCounts()
-	if !ok || !startOK || b.N == 0 {
+// cpuTime returns the CPU time (user + system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// costs are the process-wide counters a benchmark reports per op.
+type costs struct {
+	io   ioCounts
+	ioOK bool
+	cpu  time.Duration
+}
+
+// startCosts reads the counters; call it right before the timed loop.
+func startCosts() costs {
+	io, ok := readIOCounts()
+	return costs{io: io, ioOK: ok, cpu: cpuTime()}
+}
+
+// report reports, per op since c was taken: the read and write system calls
+// (rsys/op, wsys/op) and the CPU time of the whole process (cpu-ns/op), all
+// counting both ends since the servers share the process. Unlike ns/op,
+// these barely depend on what else the machine runs: CPU time is what an
+// op costs, ns/op what it takes.
+func (c costs) report(b *testing.B) {
+	if b.N == 0 {
 		return
 	}
-	b.ReportMetric(float64(end.reads-start.reads)/float64(b.N), "rsys/op")
-	b.ReportMetric(float64(end.writes-start.writes)/float64(b.N), "wsys/op")
+	cpu := cpuTime() - c.cpu
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	end, ok := readIOCounts()
+	if !ok || !c.ioOK {
+		return
+	}
+	b.ReportMetric(float64(end.reads-c.io.reads)/float64(b.N), "rsys/op")
+	b.ReportMetric(float64(end.writes-c.io.writes)/float64(b.N), "wsys/op")
 }
 
 func TestReadIOCounts(t *testing.T) {
@@ -71,5 +103,17 @@ func TestReadIOCounts(t *testing.T) {
 	// Five reads of /proc/self/stat plus the reads of /proc/self/io itself.
 	if got := after.reads - before.reads; got < 5 {
 		t.Fatalf("read syscalls counted: %d, want at least 5", got)
+	}
+}
+
+func TestCPUTime(t *testing.T) {
+	c0 := cpuTime()
+	deadline := time.Now().Add(20 * time.Millisecond)
+	x := 0
+	for time.Now().Before(deadline) {
+		x++
+	}
+	if d := cpuTime() - c0; d <= 0 {
+		t.Fatalf("no CPU time counted for a busy loop (%d iterations): %v", x, d)
 	}
 }

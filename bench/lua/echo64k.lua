@@ -1,7 +1,7 @@
 -- Echo of a 64 KiB binary message on one connection, send then receive, as
 -- BenchmarkEcho64K does in Go.
 --
---   wslua bench/lua/echo64k.lua ws://127.0.0.1:9001/echo [count]
+--   wslua bench/lua/echo64k.lua ws://127.0.0.1:9001/echo [count [warm-up count]]
 --
 -- Prints one line in `go test -bench` format (ns/op, MB/s and ops/s).
 local url = arg and arg[1] or "ws://127.0.0.1:9001/echo"
@@ -25,7 +25,7 @@ local function run(k)
     end
 end
 
-run(math.max(10, math.floor(n / 10))) -- warm-up
+run(tonumber(arg and arg[3]) or math.max(10, math.floor(n / 10))) -- warm-up
 local t0 = os.clock()                 -- gopher-lua: wall time
 run(n)
 local dt = os.clock() - t0

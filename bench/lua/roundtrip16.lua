@@ -1,7 +1,7 @@
 -- Round trips of a 16-byte text message on one connection, send then
 -- receive, as BenchmarkRoundTrip16 does in Go.
 --
---   wslua bench/lua/roundtrip16.lua ws://127.0.0.1:9001/echo [count]
+--   wslua bench/lua/roundtrip16.lua ws://127.0.0.1:9001/echo [count [warm-up count]]
 --
 -- Prints one line in `go test -bench` format (ns/op and ops/s) so that
 -- cmd/benchtable can put it next to the Node and Go figures.
@@ -23,7 +23,7 @@ local function run(k)
     end
 end
 
-run(math.max(100, math.floor(n / 10))) -- warm-up
+run(tonumber(arg and arg[3]) or math.max(100, math.floor(n / 10))) -- warm-up
 local t0 = os.clock()                  -- gopher-lua: wall time
 run(n)
 local dt = os.clock() - t0

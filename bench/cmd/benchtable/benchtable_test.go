@@ -25,6 +25,7 @@ BenchmarkConnRead/role=client/binary/size=64K-2  10  5 ns/op  65536 B/op  1 allo
 BenchmarkConnRead/role=client/binary/size=16-2   10  5 ns/op  32 B/op  1 allocs/op
 BenchmarkConnWrite/role=client/size=16-2  10  5 ns/op  0 B/op  0 allocs/op
 BenchmarkConnAtRest/impl=ours-2  1000  5 ns/op  9000 client-B/conn  4000 server-B/conn
+BenchmarkLuaInProcess/loop=roundtrip16-2  1000  240 ns/op  1500 B/op  25 allocs/op
 not a benchmark line
 PASS
 `

@@ -156,6 +156,20 @@ func (s *Set) scriptTarget(group, a, b string, min float64) Target {
 	return t
 }
 
+// pairTarget compares the speed (1 / ns/op) of two results.
+func (s *Set) pairTarget(name, a, b string, min float64) Target {
+	t := Target{Name: name, Required: fmt.Sprintf("≥ %.2f×", min), Status: "MISSING"}
+	ra, oka := s.Results[a]
+	rb, okb := s.Results[b]
+	if !oka || !okb || speed(rb) == 0 {
+		return t
+	}
+	r := speed(ra) / speed(rb)
+	t.Measured = ratio(r)
+	t.Status = status(r >= min)
+	return t
+}
+
 // Targets evaluates the team's targets.
 func (s *Set) Targets() []Target {
 	ts := []Target{
@@ -169,6 +183,8 @@ func (s *Set) Targets() []Target {
 		s.metricTarget("Masking 64 KiB (framing.Mask)", "framing.Mask/65536", "MB/s", 20000, true),
 		s.scriptTarget("ScriptRoundTrip16", "lua", "node", 1.5),
 		s.scriptTarget("ScriptRoundTrip16", "lua", "go", 0.6),
+		s.pairTarget("Lua round trips in-process (LuaInProcess/loop=roundtrip16 vs RoundTrip16/impl=ours)",
+			"LuaInProcess/loop=roundtrip16", "RoundTrip16/impl=ours", 0.6),
 		s.metricTarget("Connection at rest, client end (Go heap + stacks)", "ConnAtRest/impl=ours", "client-B/conn", 8192, false),
 		s.metricTarget("Connection at rest, server end (Go heap + stacks)", "ConnAtRest/impl=ours", "server-B/conn", 8192, false),
 	)
