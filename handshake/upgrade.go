@@ -104,11 +104,12 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*pro
 	nc.SetWriteDeadline(time.Time{})
 
 	// Bytes the client sent after its request (its first frames, perhaps)
-	// are buffered in brw.Reader and must be read from it. Without any,
-	// protocol.NewConn reads the connection through a reader of its own,
-	// sized by Conn.ReadBufferSize, bypassing net/http's reader.
+	// are buffered in brw.Reader and must be read from it. Without any, the
+	// Conn still reads through net/http's reader, which stays referenced
+	// while the handler runs anyway (no second buffer per connection),
+	// unless Conn.ReadBufferSize asks for a reader of another size.
 	var br *bufio.Reader
-	if brw.Reader.Buffered() > 0 {
+	if brw.Reader.Buffered() > 0 || opts.Conn.ReadBufferSize <= 0 || opts.Conn.ReadBufferSize == brw.Reader.Size() {
 		br = brw.Reader
 	}
 	co := opts.Conn
