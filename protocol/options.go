@@ -66,8 +66,9 @@ type Options struct {
 	// 1009 before its payload is read. 0 means 16 MiB; a negative value
 	// means no limit.
 	ReadLimit int64
-	// ReadBufferSize is the size of the bufio.Reader NewConn makes when it
-	// is given none. 0 means 4096.
+	// ReadBufferSize is the size of the Conn's read buffer (at least 16
+	// bytes). 0 means 4096. Large payloads are read straight into their
+	// destination, not through it.
 	ReadBufferSize int
 	// WriteBufferSize is how much a message Writer buffers before sending a
 	// frame. 0 means 4096. Write sends a message in one frame whatever its

@@ -128,6 +128,21 @@ func (c *Conn) writeFrame(ctx context.Context, op framing.Opcode, fin bool, p []
 		return c.writeVectored(ctx, &h, p)
 	}
 	hs := h.Size()
+	if hs+len(p) <= len(c.ctrlBuf) {
+		// A small frame is built in the control frame buffer, under the
+		// frame lock that guards it: no pooled buffer to get and put back.
+		c.frameMu.Lock()
+		b := c.ctrlBuf[:hs+len(p)]
+		h.Put(b)
+		if c.client {
+			framing.MaskCopy(b[hs:], p, h.Mask, 0)
+		} else {
+			copy(b[hs:], p)
+		}
+		err := c.writeLocked(ctx, b, time.Time{})
+		c.frameMu.Unlock()
+		return err
+	}
 	bp := getBuf(hdrRoom + len(p))
 	if bp == nil {
 		return c.writeMaskedPieces(ctx, &h, p)
@@ -136,7 +151,7 @@ func (c *Conn) writeFrame(ctx context.Context, op framing.Opcode, fin bool, p []
 	b := (*bp)[hdrRoom-hs : hdrRoom+len(p)]
 	h.Put(b)
 	if c.client {
-		maskCopy(b[hs:], p, h.Mask, 0)
+		framing.MaskCopy(b[hs:], p, h.Mask, 0)
 	} else {
 		copy(b[hs:], p)
 	}
@@ -195,7 +210,7 @@ func (c *Conn) writeMaskedPieces(ctx context.Context, h *framing.Header, p []byt
 	pos := 0
 	for len(p) > 0 && err == nil {
 		k := min(len(p), len(b)-hdrRoom)
-		pos = maskCopy(b[hdrRoom:], p[:k], h.Mask, pos)
+		pos = framing.MaskCopy(b[hdrRoom:], p[:k], h.Mask, pos)
 		_, err = c.nc.Write(b[hdrRoom-n : hdrRoom+k])
 		p = p[k:]
 		n = 0
@@ -226,7 +241,7 @@ func (c *Conn) writeControl(ctx context.Context, op framing.Opcode, p []byte, de
 	}
 	n := h.Put(c.ctrlBuf[:])
 	if c.client {
-		maskCopy(c.ctrlBuf[n:], p, h.Mask, 0)
+		framing.MaskCopy(c.ctrlBuf[n:], p, h.Mask, 0)
 	} else {
 		copy(c.ctrlBuf[n:], p)
 	}
