@@ -79,8 +79,9 @@ type Conn struct {
 // NewConn wraps an established connection whose opening handshake is done.
 // br, if not nil, is the reader the handshake used on nc: the bytes it
 // already holds (perhaps the first frames) are read first, then nc is read
-// directly, through a buffer of Options.ReadBufferSize bytes (more if br
-// held more). br must read nc and nothing else, and is not used afterwards.
+// directly. The Conn takes over br's buffer as its read buffer if it is at
+// least Options.ReadBufferSize bytes long; br must read nc and nothing else,
+// and reads nothing once NewConn returns.
 //
 // opts must not be nil and opts.Role must be RoleClient or RoleServer;
 // NewConn panics otherwise (a programming error, not bad input). If

@@ -71,26 +71,56 @@ const minReadBufferSize = 16
 // memory, so that a wrong guess always fits one pooled buffer.
 const maxSpeculate = maxPooledPayload
 
-// init prepares r to read nc through a buffer of size bytes, starting with
-// the bytes br (the opening handshake's reader, which read from nc) holds,
-// if br is not nil.
+// init prepares r to read nc through a buffer of size bytes or, if br (the
+// opening handshake's reader, which read from nc) is not nil, through br's
+// own buffer if it is as large, starting with the bytes br holds.
 func (r *connReader) init(nc net.Conn, br *bufio.Reader, size int) {
-	size = max(size, minReadBufferSize)
-	held := 0
-	if br != nil {
-		held = br.Buffered()
-	}
 	r.nc = nc
-	r.own = make([]byte, max(size, held))
-	r.buf = r.own
-	if held > 0 {
-		// Buffered bytes are copied without a read from nc.
-		r.w, _ = br.Read(r.own[:held])
+	if br != nil {
+		r.own, r.w = takeBuffer(br, max(size, minReadBufferSize))
+	} else {
+		r.own = make([]byte, max(size, minReadBufferSize))
 	}
+	r.buf = r.own
 	if v := newVecReader(nc); v != nil {
 		r.rv = v
 	}
 }
+
+// takeBuffer takes over br's buffer, with the bytes br holds moved to its
+// start, and returns it with their count: a server connection then has one
+// read buffer, not two (net/http keeps the reader it hijacked referenced
+// while the handler runs), and a client none besides the handshake's. br
+// must not be used afterwards: it reads nothing more.
+//
+// bufio.Reader does not export its buffer, but Peek returns a slice of it
+// whose capacity runs to the buffer's end, and after Reset the buffer
+// starts at Peek(0). If that ever stops holding (the pointer checks fail),
+// the held bytes are copied into a new buffer of size bytes instead.
+func takeBuffer(br *bufio.Reader, size int) ([]byte, int) {
+	n := br.Buffered()
+	held, _ := br.Peek(n) // no read: n bytes are buffered
+	br.Reset(takenReader{})
+	all, _ := br.Peek(0)
+	all = all[:cap(all)]
+	ok := len(all) >= size && len(all) >= n
+	if ok && n > 0 {
+		off := cap(all) - cap(held)
+		if ok = off >= 0 && off+n <= len(all) && &all[off] == &held[0]; ok {
+			copy(all, all[off:off+n]) // Reset clears nothing: held is intact
+		}
+	}
+	if ok {
+		return all, n
+	}
+	b := make([]byte, max(size, n))
+	return b, copy(b, held)
+}
+
+// takenReader is what a bufio.Reader whose buffer a Conn took reads from.
+type takenReader struct{}
+
+func (takenReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // Size returns the size of the Conn's buffer.
 func (r *connReader) Size() int { return len(r.own) }
@@ -106,7 +136,14 @@ func (r *connReader) fill() error {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
 		r.r = 0
 	}
-	n, err := r.nc.Read(r.buf[r.w:])
+	end := len(r.buf)
+	if r.big != nil {
+		// A pooled buffer only holds what a wrong guess left: it is not
+		// filled further than the Conn's own buffer would be, so that it
+		// drains and goes back to its pool.
+		end = min(end, r.w+len(r.own))
+	}
+	n, err := r.nc.Read(r.buf[r.w:end])
 	r.w += n
 	if n > 0 {
 		return nil
@@ -346,10 +383,6 @@ func (r *connReader) payload(p []byte) (int, error) {
 	return n, nil
 }
 
-// minSpeculate is the least payload worth a speculative read: below it,
-// copying the payload out of the buffer costs less than a wrong guess.
-const minSpeculate = minVecRead
-
 // minVecRead is the least payload read straight into its destination with
 // a vectored read; below it the payload is copied from the buffer.
 const minVecRead = 512
@@ -378,7 +411,8 @@ func (c *Conn) speculate(dst []byte) error {
 	}
 	spare := int64(cap(dst) - len(dst))
 	n := min(spare, c.rd.specLen, maxSpeculate)
-	if n < minSpeculate || c.rd.active || c.pmd != nil || !c.br.canSpeculate() {
+	// Below the buffer's size a plain read takes as much: no read to save.
+	if n+int64(c.rd.specHdr) <= int64(len(c.br.own)) || c.rd.active || c.pmd != nil || !c.br.canSpeculate() {
 		return nil
 	}
 	if err := c.idle(); err != nil {

@@ -186,6 +186,15 @@ func TestSpeculativeRead(t *testing.T) {
 			reads:  2 + 3, // the first message: buffer fill and vectored rest
 		},
 		{
+			name: "small messages: no guessing",
+			segs: func(r Role) [][]byte {
+				return [][]byte{encode(r, msg(k64[:600])), encode(r, msg(k64[:600])), encode(r, msg(k64[:600]))}
+			},
+			want:   [][]byte{k64[:600], k64[:600], k64[:600]},
+			dstCap: 600,
+			reads:  3, // a buffer fill each: a guess would save no read
+		},
+		{
 			name: "other header size, in place",
 			segs: func(r Role) [][]byte {
 				return [][]byte{encode(r, msg(k64)), encode(r, msg(k64[:3000])), encode(r, msg(k64))}
@@ -232,7 +241,7 @@ func TestSpeculativeRead(t *testing.T) {
 				return [][]byte{encode(r, msg(k64)), encode(r, msg(k64)), encode(r, msg(k64))}
 			},
 			want:   [][]byte{k64, k64, k64},
-			dstCap: 1000,
+			dstCap: 5000,
 			hits:   2,
 		},
 		{
@@ -240,18 +249,18 @@ func TestSpeculativeRead(t *testing.T) {
 			segs: func(r Role) [][]byte {
 				var segs [][]byte
 				for range 40 {
-					segs = append(segs, encode(r, wframe{op: framing.OpBinary, fin: true, payload: k64[:600], long: true}))
+					segs = append(segs, encode(r, wframe{op: framing.OpBinary, fin: true, payload: k64[:5000], long: true}))
 				}
 				return segs
 			},
 			want: func() [][]byte {
 				var w [][]byte
 				for range 40 {
-					w = append(w, k64[:600])
+					w = append(w, k64[:5000])
 				}
 				return w
 			}(),
-			dstCap: 600,
+			dstCap: 5000,
 			misses: 3,
 		},
 	}
@@ -292,7 +301,7 @@ func TestSpeculativeRead(t *testing.T) {
 // A speculated text message is validated in place: invalid UTF-8 fails the
 // connection with 1007.
 func TestSpeculativeReadUTF8(t *testing.T) {
-	good := bytes.Repeat([]byte("héllo wörld "), 100)
+	good := bytes.Repeat([]byte("héllo wörld "), 400)
 	bad := append([]byte(nil), good...)
 	bad[len(bad)/2] = 0xff
 	text := func(p []byte) wframe { return wframe{op: framing.OpText, fin: true, payload: p} }
@@ -551,6 +560,50 @@ func TestSpeculationCancel(t *testing.T) {
 			} else {
 				require.ErrorIs(t, err, context.Canceled)
 			}
+		})
+	}
+}
+
+// NewConn takes over the handshake's reader's buffer, with the bytes it
+// holds, when it is large enough; else it copies them into its own.
+func TestTakeBuffer(t *testing.T) {
+	data := []byte("HTTP/1.1 101\r\n\r\nframe bytes follow")
+	cases := []struct {
+		name    string
+		size    int // of the bufio.Reader
+		consume int // bytes read through it before NewConn
+		want    int // Options.ReadBufferSize
+		taken   bool
+	}{
+		{"empty", 4096, len(data), 4096, true},
+		{"held bytes, consumed before them", 4096, 16, 4096, true},
+		{"held bytes from the start", 4096, 0, 0, true},
+		{"larger than asked", 8192, 16, 1024, true},
+		{"smaller than asked", 64, 16, 4096, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			br := bufio.NewReaderSize(bytes.NewReader(data), tc.size)
+			_, err := br.Peek(len(data))
+			require.NoError(t, err)
+			_, err = br.Discard(tc.consume)
+			require.NoError(t, err)
+			rest, _ := br.Peek(0) // runs to the end of the reader's buffer
+			bufEnd := &rest[:cap(rest)][cap(rest)-1]
+
+			c := NewConn(&segConn{}, br, &Options{Role: RoleServer, ReadBufferSize: tc.want})
+			defer c.CloseNow()
+			require.Equal(t, data[tc.consume:], c.br.own[c.br.r:c.br.w], "held bytes first")
+			if tc.taken {
+				require.Equal(t, tc.size, c.br.Size())
+				require.Same(t, bufEnd, &c.br.own[len(c.br.own)-1], "the same memory")
+			} else {
+				require.Equal(t, max(tc.want, defaultReadBufferSize), c.br.Size())
+				require.NotSame(t, bufEnd, &c.br.own[len(c.br.own)-1])
+			}
+			n, err := br.Read(make([]byte, 10))
+			require.Zero(t, n)
+			require.ErrorIs(t, err, io.EOF, "the reader reads nothing more")
 		})
 	}
 }
