@@ -62,6 +62,9 @@ type Conn struct {
 	hdrBuf    [framing.MaxHeaderSize]byte                             // guarded by frameMu
 	vec       net.Buffers                                             // guarded by frameMu
 	vecArr    [2][]byte                                               // guarded by frameMu
+	// writerActive: a Writer holds the message lock (guarded by frameMu).
+	// A Write takes the message lock only then (see lockFrame).
+	writerActive bool
 
 	// Closing.
 	closeMu   sync.Mutex

@@ -32,10 +32,15 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if c.pmd == nil {
+		// One frame, written under the frame lock: the message lock is
+		// only needed while a Writer is sending a message (lockFrame).
+		return c.sendFrame(ctx, op, true, p, true)
+	}
 	if err := c.lockWrite(ctx); err != nil {
 		return err
 	}
-	if c.pmd != nil && c.pmd.compressible(len(p)) {
+	if c.pmd.compressible(len(p)) {
 		err = c.writeCompressed(ctx, op, p)
 	} else {
 		err = c.writeFrame(ctx, op, true, p)
@@ -71,6 +76,9 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	if c.pmd != nil {
 		return c.compressedWriter(ctx, op), nil
 	}
+	c.frameMu.Lock()
+	c.writerActive = true // from now on a Write waits for the message lock
+	c.frameMu.Unlock()
 	w := &c.mw
 	w.ctx = ctx
 	w.op = op
@@ -121,17 +129,52 @@ func (c *Conn) lockWrite(ctx context.Context) error {
 
 // writeFrame sends one data frame. The caller holds the message lock.
 func (c *Conn) writeFrame(ctx context.Context, op framing.Opcode, fin bool, p []byte) error {
+	return c.sendFrame(ctx, op, fin, p, false)
+}
+
+// lockFrame takes the frame lock to write a data frame. A Write that does
+// not hold the message lock (unlocked) must not slip between the frames of
+// a Writer's message: if a Writer is active, lockFrame waits for the
+// message lock as such a Write always did, and reports that it holds it.
+// Writers set writerActive under the frame lock, so the check is exact.
+func (c *Conn) lockFrame(ctx context.Context, unlocked bool) (msgLock bool, err error) {
+	c.frameMu.Lock()
+	if !unlocked || !c.writerActive {
+		return false, nil
+	}
+	c.frameMu.Unlock()
+	if err := c.lockWrite(ctx); err != nil {
+		return false, err
+	}
+	c.frameMu.Lock() // no Writer is active while the message lock is held
+	return true, nil
+}
+
+// unlockFrame releases what lockFrame took.
+func (c *Conn) unlockFrame(msgLock bool) {
+	c.frameMu.Unlock()
+	if msgLock {
+		<-c.writeLock
+	}
+}
+
+// sendFrame sends one data frame; unlocked tells that the caller does not
+// hold the message lock (see lockFrame).
+func (c *Conn) sendFrame(ctx context.Context, op framing.Opcode, fin bool, p []byte, unlocked bool) error {
 	h := framing.Header{Fin: fin, Opcode: op, Length: int64(len(p)), Masked: c.client}
 	if c.client {
 		h.Mask = newMaskKey()
 	} else if len(p) >= vectorMin && (c.canWritev || len(p) > maxPooledPayload) {
-		return c.writeVectored(ctx, &h, p)
+		return c.writeVectored(ctx, &h, p, unlocked)
 	}
 	hs := h.Size()
 	if hs+len(p) <= len(c.ctrlBuf) {
 		// A small frame is built in the control frame buffer, under the
 		// frame lock that guards it: no pooled buffer to get and put back.
-		c.frameMu.Lock()
+		msgLock, err := c.lockFrame(ctx, unlocked)
+		if err != nil {
+			return err
+		}
 		b := c.ctrlBuf[:hs+len(p)]
 		h.Put(b)
 		if c.client {
@@ -139,13 +182,13 @@ func (c *Conn) writeFrame(ctx context.Context, op framing.Opcode, fin bool, p []
 		} else {
 			copy(b[hs:], p)
 		}
-		err := c.writeLocked(ctx, b, time.Time{})
-		c.frameMu.Unlock()
+		err = c.writeLocked(ctx, b, time.Time{})
+		c.unlockFrame(msgLock)
 		return err
 	}
 	bp := getBuf(hdrRoom + len(p))
 	if bp == nil {
-		return c.writeMaskedPieces(ctx, &h, p)
+		return c.writeMaskedPieces(ctx, &h, p, unlocked)
 	}
 	// The payload goes at hdrRoom, 8-byte aligned, the header before it.
 	b := (*bp)[hdrRoom-hs : hdrRoom+len(p)]
@@ -155,18 +198,23 @@ func (c *Conn) writeFrame(ctx context.Context, op framing.Opcode, fin bool, p []
 	} else {
 		copy(b[hs:], p)
 	}
-	c.frameMu.Lock()
-	err := c.writeLocked(ctx, b, time.Time{})
-	c.frameMu.Unlock()
+	msgLock, err := c.lockFrame(ctx, unlocked)
+	if err == nil {
+		err = c.writeLocked(ctx, b, time.Time{})
+		c.unlockFrame(msgLock)
+	}
 	putBuf(bp)
 	return err
 }
 
 // writeVectored sends a server frame without copying its payload: one
 // writev where the connection supports it, else two writes.
-func (c *Conn) writeVectored(ctx context.Context, h *framing.Header, p []byte) error {
-	c.frameMu.Lock()
-	defer c.frameMu.Unlock()
+func (c *Conn) writeVectored(ctx context.Context, h *framing.Header, p []byte, unlocked bool) error {
+	msgLock, err := c.lockFrame(ctx, unlocked)
+	if err != nil {
+		return err
+	}
+	defer c.unlockFrame(msgLock)
 	if c.closeSent.Load() {
 		return c.closedErr()
 	}
@@ -193,12 +241,15 @@ func (c *Conn) writeVectored(ctx context.Context, h *framing.Header, p []byte) e
 
 // writeMaskedPieces sends a client frame too large for one pooled buffer:
 // the payload is masked into the largest buffer piece by piece.
-func (c *Conn) writeMaskedPieces(ctx context.Context, h *framing.Header, p []byte) error {
+func (c *Conn) writeMaskedPieces(ctx context.Context, h *framing.Header, p []byte, unlocked bool) error {
 	bp := getBuf(maxPooledPayload)
 	defer putBuf(bp)
 	b := *bp
-	c.frameMu.Lock()
-	defer c.frameMu.Unlock()
+	msgLock, err := c.lockFrame(ctx, unlocked)
+	if err != nil {
+		return err
+	}
+	defer c.unlockFrame(msgLock)
 	if c.closeSent.Load() {
 		return c.closedErr()
 	}
@@ -393,6 +444,9 @@ func (w *messageWriter) Close() error {
 	}
 	w.active = false
 	w.ctx = nil
+	w.c.frameMu.Lock()
+	w.c.writerActive = false
+	w.c.frameMu.Unlock()
 	<-w.c.writeLock
 	return err
 }

@@ -1,10 +1,14 @@
 package protocol
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wslua/wslua/framing"
 )
 
 // getBuf returns the smallest class that holds n bytes, nil beyond the
@@ -54,5 +58,43 @@ func TestWriteFrameSizes(t *testing.T) {
 				require.Equal(t, payload, got)
 			})
 		}
+	}
+}
+
+// Write takes the message lock only while a Writer is active, but then it
+// waits for it: its frame never lands between a Writer's fragments.
+func TestWriteWaitsForActiveWriter(t *testing.T) {
+	for _, role := range []Role{RoleClient, RoleServer} {
+		t.Run(role.String(), func(t *testing.T) {
+			c, p := withRaw(t, role, &Options{WriteBufferSize: 512})
+			w, err := c.Writer(bg(), MessageBinary)
+			require.NoError(t, err)
+			_, err = w.Write(make([]byte, 600)) // a first, non-final frame
+			require.NoError(t, err)
+			h, _ := p.mustNext()
+			require.False(t, h.Fin)
+
+			ctx, cancel := context.WithTimeout(bg(), 50*time.Millisecond)
+			defer cancel()
+			require.ErrorIs(t, c.Write(ctx, MessageText, []byte("x")), context.DeadlineExceeded)
+
+			done := make(chan error, 1)
+			go func() { done <- c.Write(bg(), MessageText, []byte("y")) }()
+			_, err = w.Write([]byte("tail"))
+			require.NoError(t, err)
+			require.NoError(t, w.Close())
+			h, b := p.mustNext()
+			require.Equal(t, framing.OpContinuation, h.Opcode)
+			require.True(t, h.Fin)
+			require.Equal(t, "tail", string(b))
+			h, b = p.mustNext()
+			require.Equal(t, framing.OpText, h.Opcode)
+			require.Equal(t, "y", string(b))
+			require.NoError(t, <-done)
+
+			require.NoError(t, c.Write(bg(), MessageText, []byte("z")), "no Writer: no waiting")
+			_, b = p.mustNext()
+			require.Equal(t, "z", string(b))
+		})
 	}
 }
