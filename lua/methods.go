@@ -140,6 +140,13 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 			mt = protocol.MessageText
 		}
 		write = func(ctx context.Context, conn *protocol.Conn) error { return conn.Write(ctx, mt, data) }
+		if conn, ok := c.openConn(); ok {
+			// Most messages go out at once, without the hand-over to
+			// another goroutine that a write which may block needs.
+			if sent, err := conn.TryWrite(mt, data); sent || err != nil {
+				return awaitResult(L, err)
+			}
+		}
 	case typePing, typePong:
 		if len(data) > maxControlPayload {
 			return pushFail(L, "websocket: %s payload is %d bytes, at most %d allowed", typ, len(data), maxControlPayload)

@@ -2,10 +2,10 @@ package protocol
 
 import (
 	"bufio"
-	"context"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wslua/wslua/framing"
@@ -55,13 +55,15 @@ type Conn struct {
 	mr       messageReader
 
 	// Write side.
-	writeLock chan struct{} // message lock: held for a whole message
-	mw        messageWriter
-	frameMu   sync.Mutex                                              // frame lock: held around each frame's network write
-	ctrlBuf   [framing.MaxHeaderSize + framing.MaxControlPayload]byte // guarded by frameMu
-	hdrBuf    [framing.MaxHeaderSize]byte                             // guarded by frameMu
-	vec       net.Buffers                                             // guarded by frameMu
-	vecArr    [2][]byte                                               // guarded by frameMu
+	writeLock  chan struct{} // message lock: held for a whole message
+	mw         messageWriter
+	frameMu    sync.Mutex                                              // frame lock: held around each frame's network write
+	ctrlBuf    [framing.MaxHeaderSize + framing.MaxControlPayload]byte // guarded by frameMu
+	hdrBuf     [framing.MaxHeaderSize]byte                             // guarded by frameMu
+	vec        net.Buffers                                             // guarded by frameMu
+	vecArr     [2][]byte                                               // guarded by frameMu
+	raw        syscall.RawConn                                         // for TryWrite's non-blocking writes (guarded by frameMu)
+	rawChecked bool                                                    // raw was looked up (guarded by frameMu)
 	// writerActive: a Writer holds the message lock (guarded by frameMu).
 	// A Write takes the message lock only then (see lockFrame).
 	writerActive bool
@@ -116,6 +118,8 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 		writeLock:    make(chan struct{}, 1),
 		closed:       make(chan struct{}),
 	}
+	c.readDeadline.nc = nc
+	c.writeDeadline.nc, c.writeDeadline.write = nc, true
 	if c.readLimit == 0 {
 		c.readLimit = defaultReadLimit
 	}
@@ -165,6 +169,8 @@ func (c *Conn) closeNet() {
 	if c.pmd != nil {
 		c.releaseIdleCompressor() // no message will use it
 	}
+	c.readDeadline.forget()
+	c.writeDeadline.forget()
 }
 
 // closedErr returns the final error if the Conn is closed, else an error
@@ -175,45 +181,4 @@ func (c *Conn) closedErr() error {
 		return ce
 	}
 	return errCloseInProgress
-}
-
-// aLongTimeAgo is a deadline in the past: setting it makes blocked network
-// calls return at once.
-var aLongTimeAgo = time.Unix(1, 0)
-
-// deadlineGuard lets context.AfterFunc move a read or write deadline into
-// the past to interrupt a blocked network call, without the risk that a
-// cancellation firing just as the call completes breaks a later call: the
-// generation counter voids callbacks of finished calls.
-type deadlineGuard struct {
-	mu  sync.Mutex
-	gen uint64
-}
-
-// watch arranges for set(aLongTimeAgo) to be called if ctx is done before
-// the returned stop function is given to release. ctx.Done() must not be
-// nil.
-func (g *deadlineGuard) watch(ctx context.Context, set func(time.Time) error) func() bool {
-	g.mu.Lock()
-	gen := g.gen
-	g.mu.Unlock()
-	return context.AfterFunc(ctx, func() {
-		g.mu.Lock()
-		if g.gen == gen {
-			_ = set(aLongTimeAgo)
-		}
-		g.mu.Unlock()
-	})
-}
-
-// release ends a watch. If the callback already ran (or is running), it
-// voids it and clears the deadline it set.
-func (g *deadlineGuard) release(stop func() bool, set func(time.Time) error) {
-	if stop == nil || stop() {
-		return
-	}
-	g.mu.Lock()
-	g.gen++
-	_ = set(time.Time{})
-	g.mu.Unlock()
 }

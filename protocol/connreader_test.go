@@ -525,9 +525,9 @@ func TestSpeculationTCP(t *testing.T) {
 		buf = m
 	}
 	require.Positive(t, cl.br.hits, "client guesses")
-	require.Positive(t, sv.br.hits, "server guesses")
 	cl.CloseNow()
 	require.Error(t, <-errc)
+	require.Positive(t, sv.br.hits, "server guesses") // its reader has ended
 }
 
 // A read blocked in a speculative read is cancelled by its context, and a

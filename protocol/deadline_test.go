@@ -217,3 +217,66 @@ func TestRFC5_5_PingPong(t *testing.T) {
 		}
 	}
 }
+
+// A cancellable context used for many calls is registered once: calls
+// under it do not allocate, and its cancellation still interrupts a later
+// blocked call, whether it comes before or during that call.
+func TestContextRegistrationKept(t *testing.T) {
+	t.Run("no allocations", func(t *testing.T) {
+		if raceEnabled {
+			t.Skip("allocation counts are not meaningful with -race")
+		}
+		ctx, cancel := context.WithCancel(bg())
+		defer cancel()
+		c := NewConn(&loopConn{data: frames(RoleClient, framing.OpBinary, []byte("0123456789abcdef"), 1)}, nil,
+			&Options{Role: RoleClient})
+		buf := make([]byte, 0, 64)
+		msg := []byte("0123456789abcdef")
+		require.Zero(t, testing.AllocsPerRun(200, func() {
+			if err := c.Write(ctx, MessageBinary, msg); err != nil {
+				panic(err)
+			}
+			if _, _, err := c.ReadAppend(ctx, buf[:0]); err != nil {
+				panic(err)
+			}
+		}))
+	})
+	for _, during := range []bool{false, true} {
+		name := map[bool]string{false: "cancelled between calls", true: "cancelled during a call"}[during]
+		t.Run(name, func(t *testing.T) {
+			cl, sv := connPair(t, "tcp", nil, nil)
+			ctx, cancel := context.WithCancel(bg())
+			defer cancel()
+			for i := 0; i < 3; i++ { // the registration is made, then kept
+				require.NoError(t, cl.Write(ctx, MessageText, []byte("x")))
+				_, _, err := sv.Read(ctx)
+				require.NoError(t, err)
+			}
+			if !during {
+				cancel()
+				_, _, err := sv.Read(ctx)
+				require.ErrorIs(t, err, context.Canceled)
+				return
+			}
+			time.AfterFunc(20*time.Millisecond, cancel)
+			_, _, err := sv.Read(ctx) // nothing arrives: only the cancellation ends it
+			require.ErrorIs(t, err, context.Canceled)
+		})
+	}
+	t.Run("a new context after a cancelled one", func(t *testing.T) {
+		cl, sv := connPair(t, "tcp", nil, nil)
+		ctx1, cancel1 := context.WithCancel(bg())
+		require.NoError(t, cl.Write(ctx1, MessageText, []byte("a")))
+		cancel1()
+		ctx2, cancel2 := context.WithCancel(bg())
+		defer cancel2()
+		// The first context's registration must not cut the second's calls.
+		for i := 0; i < 20; i++ {
+			require.NoError(t, cl.Write(ctx2, MessageText, []byte("b")))
+		}
+		for i := 0; i < 21; i++ {
+			_, _, err := sv.Read(ctx2)
+			require.NoError(t, err)
+		}
+	})
+}

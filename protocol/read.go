@@ -64,7 +64,7 @@ func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte,
 }
 
 func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
-	stop, err := c.beginRead(ctx)
+	watched, err := c.beginRead(ctx)
 	if err != nil {
 		return 0, dst, err
 	}
@@ -76,7 +76,7 @@ func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	}
 	c.br.settle() // no speculative bytes stay in dst's spare capacity
 	typ := MessageType(c.rd.op)
-	c.endRead(stop)
+	c.endRead(watched)
 	if err != nil {
 		return 0, dst, err
 	}
@@ -93,7 +93,7 @@ func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte
 // validated as it is read: invalid UTF-8 surfaces as an error of the
 // reader's Read. The reader is not safe for concurrent use.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
-	stop, err := c.beginRead(ctx)
+	watched, err := c.beginRead(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -104,7 +104,7 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		c.mr.state = readerActive
 		c.mr.ctx = ctx
 	}
-	c.endRead(stop)
+	c.endRead(watched)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -127,7 +127,7 @@ type messageReader struct {
 // Read reads payload bytes of the message.
 func (r *messageReader) Read(p []byte) (int, error) {
 	c := r.c
-	stop, err := c.beginRead(r.ctx)
+	watched, err := c.beginRead(r.ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -145,7 +145,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 			}
 		}
 	}
-	c.endRead(stop)
+	c.endRead(watched)
 	return n, err
 }
 
@@ -165,35 +165,36 @@ func (c *Conn) lockRead(ctx context.Context) error {
 }
 
 // beginRead takes the read lock and arms ctx; endRead undoes both.
-func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
+func (c *Conn) beginRead(ctx context.Context) (watched bool, err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := c.lockRead(ctx); err != nil {
-		return nil, err
+		return false, err
 	}
 	if ce := c.closeErr.Load(); ce != nil {
 		<-c.readLock
-		return nil, ce
+		return false, ce
 	}
 	if c.rd.broken != nil {
 		<-c.readLock
-		return nil, c.rd.broken
+		return false, c.rd.broken
 	}
 	if ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {
 			<-c.readLock
-			return nil, err
+			return false, err
 		}
-		stop = c.readDeadline.watch(ctx, c.nc.SetReadDeadline)
+		c.readDeadline.watch(ctx)
+		watched = true
 	}
 	c.rd.ctx = ctx
-	return stop, nil
+	return watched, nil
 }
 
-func (c *Conn) endRead(stop func() bool) {
-	if stop != nil {
-		c.readDeadline.release(stop, c.nc.SetReadDeadline)
+func (c *Conn) endRead(watched bool) {
+	if watched {
+		c.readDeadline.release()
 	}
 	c.rd.ctx = nil
 	<-c.readLock

@@ -218,7 +218,7 @@ func (c *Conn) writeVectored(ctx context.Context, h *framing.Header, p []byte, u
 	if c.closeSent.Load() {
 		return c.closedErr()
 	}
-	stop, err := c.beginWrite(ctx, time.Time{})
+	watched, err := c.beginWrite(ctx, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,9 @@ func (c *Conn) writeVectored(ctx context.Context, h *framing.Header, p []byte, u
 	} else if _, err = c.nc.Write(hdr); err == nil {
 		_, err = c.nc.Write(p)
 	}
-	c.writeDeadline.release(stop, c.nc.SetWriteDeadline)
+	if watched {
+		c.writeDeadline.release()
+	}
 	if err != nil {
 		return c.writeError(ctx, err)
 	}
@@ -253,7 +255,7 @@ func (c *Conn) writeMaskedPieces(ctx context.Context, h *framing.Header, p []byt
 	if c.closeSent.Load() {
 		return c.closedErr()
 	}
-	stop, err := c.beginWrite(ctx, time.Time{})
+	watched, err := c.beginWrite(ctx, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -266,7 +268,9 @@ func (c *Conn) writeMaskedPieces(ctx context.Context, h *framing.Header, p []byt
 		p = p[k:]
 		n = 0
 	}
-	c.writeDeadline.release(stop, c.nc.SetWriteDeadline)
+	if watched {
+		c.writeDeadline.release()
+	}
 	if err != nil {
 		return c.writeError(ctx, err)
 	}
@@ -318,13 +322,13 @@ func (c *Conn) writeLocked(ctx context.Context, b []byte, deadline time.Time) er
 
 // writeNet is writeLocked without the check for a sent close frame.
 func (c *Conn) writeNet(ctx context.Context, b []byte, deadline time.Time) error {
-	stop, err := c.beginWrite(ctx, deadline)
+	watched, err := c.beginWrite(ctx, deadline)
 	if err != nil {
 		return err
 	}
 	_, err = c.nc.Write(b)
-	if stop != nil {
-		c.writeDeadline.release(stop, c.nc.SetWriteDeadline)
+	if watched {
+		c.writeDeadline.release()
 	}
 	if err != nil {
 		return c.writeError(ctx, err)
@@ -334,7 +338,7 @@ func (c *Conn) writeNet(ctx context.Context, b []byte, deadline time.Time) error
 
 // beginWrite sets the write deadline (deadline if not zero, else
 // WriteTimeout from now, if any) and arms ctx.
-func (c *Conn) beginWrite(ctx context.Context, deadline time.Time) (func() bool, error) {
+func (c *Conn) beginWrite(ctx context.Context, deadline time.Time) (watched bool, err error) {
 	if deadline.IsZero() && c.writeTimeout > 0 {
 		deadline = time.Now().Add(c.writeTimeout)
 	}
@@ -343,11 +347,12 @@ func (c *Conn) beginWrite(ctx context.Context, deadline time.Time) (func() bool,
 	}
 	if ctx != nil && ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return false, err
 		}
-		return c.writeDeadline.watch(ctx, c.nc.SetWriteDeadline), nil
+		c.writeDeadline.watch(ctx)
+		return true, nil
 	}
-	return nil, nil
+	return false, nil
 }
 
 // writeError closes the connection after a failed write (part of a frame

@@ -13,7 +13,8 @@ import (
 //
 //	return scheduler.Await(L, work, done)
 //
-// work runs on a fresh goroutine and must not touch L; its context is
+// work runs on another goroutine (one of a few kept for this) and must not
+// touch L; its context is
 // cancelled when the scheduler's Run ends. done runs later on the VM
 // goroutine with work's result: like a lua.LGFunction body it pushes the Lua
 // return values and returns their count. done receives the scheduler's main
@@ -40,18 +41,59 @@ func Await(L *lua.LState, work func(ctx context.Context) any, done func(L *lua.L
 	s.awaits++
 	t.park(waitAwait, nil)
 	t.awaitDone = done
-	ctx := s.runCtx
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		var res, perr any
-		func() {
-			defer func() { perr = recover() }()
-			res = work(ctx)
-		}()
-		s.post(event{kind: evAwait, t: t, res: res, perr: perr})
-	}()
+	job := awaitJob{work: work, t: t}
+	select {
+	case s.jobs <- job: // an idle worker takes it
+	default:
+		s.wg.Add(1)
+		s.workersStarted.Add(1)
+		go s.worker(s.runCtx, job)
+	}
 	return L.Yield()
+}
+
+// awaitJob is the work of one Await and the coroutine waiting for it.
+type awaitJob struct {
+	work func(ctx context.Context) any
+	t    *task
+}
+
+// maxIdleWorkers bounds the goroutines kept waiting for Await work. Keeping
+// a few spares saves starting a goroutine, and growing its stack, for every
+// send of a chatty script.
+const maxIdleWorkers = 4
+
+// worker runs job, then further jobs from s.jobs while it is one of at most
+// maxIdleWorkers idle ones, until the Run ends (ctx is done).
+func (s *Scheduler) worker(ctx context.Context, job awaitJob) {
+	defer s.wg.Done()
+	for {
+		res, perr := runJob(ctx, job.work)
+		// Counted idle before the result is posted, so that the Await the
+		// result leads to usually finds this worker waiting.
+		keep := s.idleWorkers.Add(1) <= maxIdleWorkers
+		if !keep {
+			s.idleWorkers.Add(-1)
+		}
+		s.post(event{kind: evAwait, t: job.t, res: res, perr: perr})
+		if !keep {
+			return
+		}
+		job = awaitJob{}
+		select {
+		case job = <-s.jobs:
+			s.idleWorkers.Add(-1)
+		case <-ctx.Done():
+			s.idleWorkers.Add(-1)
+			return
+		}
+	}
+}
+
+// runJob runs work, turning a panic into perr.
+func runJob(ctx context.Context, work func(ctx context.Context) any) (res, perr any) {
+	defer func() { perr = recover() }()
+	return work(ctx), nil
 }
 
 // finishAwait runs the done function of a completed Await. VM goroutine

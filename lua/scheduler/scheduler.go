@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -37,6 +38,11 @@ type Scheduler struct {
 	closers   map[uint64]io.Closer
 	closerSeq uint64
 	wake      chan struct{} // buffered(1): inbox became non-empty
+
+	jobs        chan awaitJob // Await work for idle workers (unbuffered)
+	idleWorkers atomic.Int32  // workers waiting on jobs (or about to)
+	// workersStarted counts the Await workers started (for tests).
+	workersStarted atomic.Int64
 
 	// Fields below are owned by the VM goroutine.
 	running   bool
@@ -112,6 +118,7 @@ func Install(L *lua.LState) *Scheduler {
 	s := &Scheduler{
 		vm:      L,
 		wake:    make(chan struct{}, 1),
+		jobs:    make(chan awaitJob),
 		runDone: make(chan struct{}),
 		closers: make(map[uint64]io.Closer),
 	}

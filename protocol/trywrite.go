@@ -1,0 +1,106 @@
+package protocol
+
+import (
+	"context"
+	"syscall"
+	"time"
+
+	"github.com/wslua/wslua/framing"
+)
+
+// maxTryWrite bounds the messages TryWrite attempts: larger ones are unlikely
+// to fit the socket's free buffer space, and Write sends them as well.
+const maxTryWrite = 64 << 10
+
+// TryWrite sends p as one message of type typ only if it can be done at
+// once, without waiting for a lock or for the network. It is for callers
+// that must not block, such as an event loop or a script scheduler, and
+// that hand the message to Write, on a goroutine that may block, when
+// TryWrite declines.
+//
+// It reports sent == false, with nothing sent, when the message would have
+// to wait: another frame or a Writer's message is being written, the
+// message would be compressed or is larger than 64 KiB, the network
+// connection offers no non-blocking write (TLS connections, for one), or
+// the socket's send buffer is full. Errors are only those Write returns at
+// once (an unknown message type, a closed connection); other failures are
+// left for Write to report.
+//
+// If the socket takes part of the frame, TryWrite reports sent == true and
+// the connection writes the rest in the background, ahead of any other
+// frame and within WriteTimeout; a failure to do so closes the connection,
+// as a failed Write does, and later calls report it. p may be reused when
+// TryWrite returns.
+func (c *Conn) TryWrite(typ MessageType, p []byte) (sent bool, err error) {
+	op, err := dataOpcode(typ)
+	if err != nil {
+		return false, err
+	}
+	if c.closeSent.Load() || c.closeErr.Load() != nil {
+		return false, c.closedErr()
+	}
+	if len(p) > maxTryWrite || c.pmd != nil {
+		return false, nil
+	}
+	if !c.frameMu.TryLock() {
+		return false, nil
+	}
+	if c.writerActive || c.closeSent.Load() || !c.rawWritable() {
+		c.frameMu.Unlock()
+		return false, nil
+	}
+	h := framing.Header{Fin: true, Opcode: op, Length: int64(len(p)), Masked: c.client}
+	if c.client {
+		h.Mask = newMaskKey()
+	}
+	hs := h.Size()
+	var b []byte
+	var bp *[]byte
+	if hs+len(p) <= len(c.ctrlBuf) {
+		b = c.ctrlBuf[:hs+len(p)] // guarded by frameMu, like every small frame
+	} else {
+		bp = getBuf(hdrRoom + len(p))
+		b = (*bp)[hdrRoom-hs : hdrRoom+len(p)]
+	}
+	h.Put(b)
+	if c.client {
+		framing.MaskCopy(b[hs:], p, h.Mask, 0)
+	} else {
+		copy(b[hs:], p)
+	}
+	n := c.tryWriteRaw(b)
+	switch {
+	case n == len(b), n <= 0:
+		c.frameMu.Unlock()
+		if bp != nil {
+			putBuf(bp)
+		}
+		return n > 0, nil
+	}
+	// Part of the frame is out: the rest must follow before any other
+	// frame, so the frame lock passes to the goroutine that writes it.
+	rest := b[n:]
+	go func() {
+		_ = c.writeNet(context.Background(), rest, time.Time{})
+		c.frameMu.Unlock()
+		if bp != nil {
+			putBuf(bp)
+		}
+	}()
+	return true, nil
+}
+
+// rawWritable reports whether the network connection offers the
+// non-blocking writes TryWrite needs, looking it up once. The caller holds
+// frameMu.
+func (c *Conn) rawWritable() bool {
+	if !c.rawChecked {
+		c.rawChecked = true
+		if sc, ok := c.nc.(syscall.Conn); ok && rawWriteSupported {
+			if rc, err := sc.SyscallConn(); err == nil {
+				c.raw = rc
+			}
+		}
+	}
+	return c.raw != nil
+}
