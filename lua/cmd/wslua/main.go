@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -46,10 +47,11 @@ const (
 	exitInterrupted = 130
 )
 
-const usage = `usage: wslua [--serve] script.lua [args...]
+const usage = `usage: wslua [--serve] [--cpuprofile file] script.lua [args...]
 
-  --serve   start the embedded test server on 127.0.0.1 and export its
-            ws:// URL as WS_URL (environment variable and global)
+  --serve             start the embedded test server on 127.0.0.1 and export
+                      its ws:// URL as WS_URL (environment variable and global)
+  --cpuprofile file   write a CPU profile of the run to file (go tool pprof)
 `
 
 func main() {
@@ -62,12 +64,19 @@ func main() {
 // run is the whole command, minus the process: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	serve := false
+	cpuProfile := ""
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		a := args[0]
 		args = args[1:]
 		switch a {
 		case "--serve", "-serve":
 			serve = true
+		case "--cpuprofile", "-cpuprofile":
+			if len(args) == 0 {
+				fmt.Fprintf(stderr, "wslua: %s needs a file name\n%s", a, usage)
+				return exitUsage
+			}
+			cpuProfile, args = args[0], args[1:]
 		case "-h", "-help", "--help":
 			fmt.Fprint(stdout, usage)
 			return exitOK
@@ -84,6 +93,14 @@ done:
 		return exitUsage
 	}
 	script, scriptArgs := args[0], args[1:]
+	if cpuProfile != "" {
+		stopProfile, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "wslua: %v\n", err)
+			return exitFailure
+		}
+		defer stopProfile()
+	}
 
 	L := glua.NewState()
 	defer L.Close()
@@ -127,6 +144,23 @@ done:
 		fmt.Fprintf(stderr, "wslua: %v\n", err)
 		return exitFailure
 	}
+}
+
+// startCPUProfile starts writing a CPU profile to path; the returned
+// function stops it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // setArgs sets the global arg table: arg[0] the script, arg[1..n] its

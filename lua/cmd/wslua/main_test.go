@@ -76,6 +76,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--bogus", "x.lua"}, exitUsage, "unknown flag --bogus"},
 		{[]string{"/no/such/script.lua"}, exitFailure, "no such file"},
 		{[]string{"--help"}, exitOK, ""},
+		{[]string{"--cpuprofile"}, exitUsage, "--cpuprofile needs a file name"},
+		{[]string{"--cpuprofile", "/no/such/dir/cpu.out", "x.lua"}, exitFailure, "cpu profile"},
 	}
 	for _, tt := range tests {
 		code, out, errOut := runCmd(t, tt.args...)
@@ -89,6 +91,19 @@ func TestUsageErrors(t *testing.T) {
 	code, _, errOut := runCmd(t, p)
 	require.Equal(t, exitFailure, code)
 	require.Contains(t, errOut, "script.lua")
+}
+
+// --cpuprofile writes a profile that pprof can read (gzip'd protobuf).
+func TestCPUProfile(t *testing.T) {
+	p := writeScript(t, `local s = 0 for i = 1, 100000 do s = s + i end print(s)`)
+	prof := filepath.Join(t.TempDir(), "cpu.out")
+	code, out, errOut := runCmd(t, "--cpuprofile", prof, p)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "5000050000\n", out)
+	b, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	require.Greater(t, len(b), 2)
+	require.Equal(t, []byte{0x1f, 0x8b}, b[:2], "a gzip'd profile")
 }
 
 // TestInterrupt: cancelling the context (what SIGINT does) stops a script
