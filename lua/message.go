@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	glua "github.com/yuin/gopher-lua"
 
@@ -31,13 +32,38 @@ func messageToLua(L *glua.LState, v any) glua.LValue {
 		return glua.LNil
 	}
 	t := L.CreateTable(0, 4)
-	t.RawSetString("type", glua.LString(m.typ))
-	t.RawSetString("data", glua.LString(m.data))
+	t.RawSetString("type", typeValue(m.typ))
+	t.RawSetString("data", glua.LString(ownedString(m.data)))
 	if m.typ == typeClose {
 		t.RawSetString("code", glua.LNumber(m.code))
 		t.RawSetString("reason", glua.LString(m.reason))
 	}
 	return t
+}
+
+// ownedString returns b's bytes as a string without copying them. A
+// message owns its data (a fresh slice from protocol's Read, a clone of a
+// control payload, a reason built for it) and nothing writes to it once it
+// is handed over, so the Lua string may share it.
+func ownedString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// The message types as Lua values, boxed once rather than per message.
+var (
+	lvText   glua.LValue = glua.LString(typeText)
+	lvBinary glua.LValue = glua.LString(typeBinary)
+)
+
+// typeValue returns typ as a Lua value.
+func typeValue(typ string) glua.LValue {
+	switch typ {
+	case typeText:
+		return lvText
+	case typeBinary:
+		return lvBinary
+	}
+	return glua.LString(typ)
 }
 
 // maxLocalReason bounds the reason of a close message made up locally from

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"unicode/utf8"
+	"unsafe"
 
 	glua "github.com/yuin/gopher-lua"
 
@@ -82,11 +83,13 @@ func awaitResult(L *glua.LState, result any) int {
 }
 
 // luaBytes reads argument n as bytes: a string (or a number, converted as
-// Lua does).
+// Lua does). A string's bytes are shared, not copied: the result must only
+// be read (the protocol's writes copy or mask it into their own buffers and
+// never modify their argument), and Lua strings are immutable.
 func luaBytes(L *glua.LState, n int, what string, optional bool) ([]byte, error) {
 	switch v := L.Get(n).(type) {
 	case glua.LString:
-		return []byte(v), nil
+		return unsafe.Slice(unsafe.StringData(string(v)), len(v)), nil
 	case glua.LNumber:
 		return []byte(v.String()), nil
 	case *glua.LNilType:

@@ -143,3 +143,28 @@ func TestWriteTimeout(t *testing.T) {
 	require.True(t, strings.HasPrefix(lines[2], "false\twebsocket: connection closed"), lines[2])
 	t.Logf("%q", lines)
 }
+
+// Sent strings and received data share memory with the network layer
+// (no copies): every message keeps its own bytes however many follow, and
+// a string sent stays as it was.
+func TestMessagesKeepTheirBytes(t *testing.T) {
+	s := newServer(t, nil)
+	out := mustRunLua(t, s.URL(), `
+		local client = assert(websocket.connect(WS .. "/"))
+		local ch = client:receive()
+		local sent, got = {}, {}
+		for i = 1, 50 do
+			local size = ({0, 1, 16, 125, 126, 4096, 70000})[i % 7 + 1]
+			sent[i] = string.rep(string.char(65 + i % 26), size) .. i
+			assert(client:send(sent[i], i % 2 == 0 and websocket.TYPE_BINARY or websocket.TYPE_TEXT))
+		end
+		for i = 1, 50 do got[i] = ch:receive().data end
+		for i = 1, 50 do
+			assert(got[i] == sent[i], "message " .. i .. " changed")
+			assert(sent[i] == string.rep(string.char(65 + i % 26), #sent[i] - #tostring(i)) .. i, "sent " .. i .. " changed")
+		end
+		print("ok")
+		assert(client:close())
+	`)
+	require.Equal(t, "ok\n", out)
+}
