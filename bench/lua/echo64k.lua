@@ -29,6 +29,6 @@ run(tonumber(arg and arg[3]) or math.max(10, math.floor(n / 10))) -- warm-up
 local t0 = os.clock()                 -- gopher-lua: wall time
 run(n)
 local dt = os.clock() - t0
-print(string.format("BenchmarkScriptEcho64K/client=lua\t%d\t%.1f ns/op\t%.2f MB/s\t%.0f ops/s",
+print(string.format("BenchmarkScriptEcho64K/client=%s\t", os.getenv("WSBENCH_CLIENT") or "lua") .. string.format("%d\t%.1f ns/op\t%.2f MB/s\t%.0f ops/s",
     n, dt * 1e9 / n, size * n / dt / 1e6, n / dt))
 client:close()

@@ -27,5 +27,5 @@ run(tonumber(arg and arg[3]) or math.max(100, math.floor(n / 10))) -- warm-up
 local t0 = os.clock()                  -- gopher-lua: wall time
 run(n)
 local dt = os.clock() - t0
-print(string.format("BenchmarkScriptRoundTrip16/client=lua\t%d\t%.1f ns/op\t%.0f ops/s", n, dt * 1e9 / n, n / dt))
+print(string.format("BenchmarkScriptRoundTrip16/client=%s\t", os.getenv("WSBENCH_CLIENT") or "lua") .. string.format("%d\t%.1f ns/op\t%.0f ops/s", n, dt * 1e9 / n, n / dt))
 client:close()
