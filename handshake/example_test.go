@@ -15,7 +15,9 @@ import (
 )
 
 // echoHandler is the handler of ExampleUpgrade: it upgrades the request and
-// echoes every message back until the client closes.
+// hands the connection to a goroutine that echoes every message back until
+// the client closes. Returning from the handler lets net/http free what it
+// keeps for the connection while a handler runs.
 func echoHandler(w http.ResponseWriter, r *http.Request) {
 	c, err := handshake.Upgrade(w, r, &handshake.UpgradeOptions{
 		Subprotocols: []string{"echo.v2", "echo.v1"},
@@ -25,6 +27,12 @@ func echoHandler(w http.ResponseWriter, r *http.Request) {
 		log.Print(err)
 		return
 	}
+	go echo(c)
+}
+
+// echo serves c until it ends. Its context is not the request's, which is
+// canceled once the handler returns.
+func echo(c *protocol.Conn) {
 	defer c.CloseNow()
 	ctx := context.Background()
 	for {

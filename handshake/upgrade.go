@@ -55,6 +55,22 @@ type UpgradeOptions struct {
 //
 // The only extension is permessage-deflate, selected when
 // UpgradeOptions.Compression allows it; other extension offers are ignored.
+//
+// The handler may serve the Conn until it ends, or hand it to a goroutine
+// and return. Returning is lighter on memory: net/http keeps its state for
+// the connection (a 4 KiB write buffer, the request with its headers and
+// context: some 10 KiB with the handler goroutine's grown stack) until the
+// handler returns, hijacked or not. The Conn needs neither w nor r once
+// Upgrade returns, but r.Context() is canceled when the handler returns:
+// the goroutine must not use it for the Conn's calls.
+//
+//	func handler(w http.ResponseWriter, r *http.Request) {
+//		c, err := handshake.Upgrade(w, r, nil)
+//		if err != nil {
+//			return
+//		}
+//		go serve(c) // reads and writes with its own context, then closes c
+//	}
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*protocol.Conn, error) {
 	if opts == nil {
 		opts = &UpgradeOptions{}
@@ -105,9 +121,10 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*pro
 
 	// Bytes the client sent after its request (its first frames, perhaps)
 	// are buffered in brw.Reader and must be read from it. Without any, the
-	// Conn still reads through net/http's reader, which stays referenced
-	// while the handler runs anyway (no second buffer per connection),
-	// unless Conn.ReadBufferSize asks for a reader of another size.
+	// Conn still takes over that reader's buffer (no second buffer per
+	// connection; net/http never reuses a hijacked reader), unless
+	// Conn.ReadBufferSize asks for another size. On Linux TCP, once the Conn
+	// waits for data, the buffer joins protocol's pool of read buffers.
 	var br *bufio.Reader
 	if brw.Reader.Buffered() > 0 || opts.Conn.ReadBufferSize <= 0 || opts.Conn.ReadBufferSize == brw.Reader.Size() {
 		br = brw.Reader

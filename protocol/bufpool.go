@@ -71,3 +71,46 @@ func putBuf(bp *[]byte) {
 		bufPools[i].Put(bp)
 	}
 }
+
+// Read buffers have pools of their own, of power-of-two sizes with no
+// header room, so that a 4 KiB read buffer takes 4 KiB of memory, and
+// net/http's 4 KiB reader buffer that a server Conn takes over (see
+// takeBuffer) can join them when the Conn releases it. A Conn reads
+// through the first size bytes of its buffer.
+const (
+	minReadShift = 4  // 16 B, minReadBufferSize
+	maxReadShift = 20 // 1 MiB
+)
+
+var readPools [maxReadShift - minReadShift + 1]sync.Pool
+
+// readClass returns the class whose buffers hold n bytes, or -1.
+func readClass(n int) int {
+	i := max(bits.Len(uint(n-1)), minReadShift) - minReadShift
+	if n <= 0 || i >= len(readPools) {
+		return -1
+	}
+	return i
+}
+
+// getReadBuf returns a pooled read buffer of length at least n, or nil when
+// n is beyond the largest class.
+func getReadBuf(n int) *[]byte {
+	i := readClass(n)
+	if i < 0 {
+		return nil
+	}
+	if bp, ok := readPools[i].Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 1<<(minReadShift+i))
+	return &b
+}
+
+// putReadBuf gives a read buffer to the pool of its class; one whose
+// length is not a class's is dropped.
+func putReadBuf(bp *[]byte) {
+	if i := readClass(len(*bp)); i >= 0 && len(*bp) == 1<<(minReadShift+i) {
+		readPools[i].Put(bp)
+	}
+}

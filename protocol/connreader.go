@@ -30,15 +30,27 @@ import (
 // linearize before they return, so pend never outlives the call whose
 // destination it points into.
 //
+// Where reads are vectored, every read made with the buffer empty goes
+// through rv (vread), and the buffer is released while such a read waits
+// for data: a connection at rest holds no read buffer. See vread.
+//
 // A connReader belongs to the holder of Conn.readLock.
 type connReader struct {
-	nc  net.Conn
-	rv  vectorReader // vectored reads on nc, nil where unsupported
-	own []byte       // the Conn's buffer
-	buf []byte       // own, or a pooled buffer (big) while one holds linearized bytes
-	big *[]byte      // the pooled buffer buf is while not own, else nil
-	r   int          // buf[r:w] holds unread bytes
-	w   int
+	nc   net.Conn
+	rv   vectorReader // vectored reads on nc, nil where unsupported
+	own  []byte       // the Conn's buffer; nil while released (see idle)
+	ownp *[]byte      // own's pool handle, nil if own is not from the pool
+	size int          // the size of the buffer: own's, and that of its replacements
+	buf  []byte       // own, or a pooled buffer (big) while one holds linearized bytes
+	big  *[]byte      // the pooled buffer buf is while not own, else nil
+	r    int          // buf[r:w] holds unread bytes
+	w    int
+
+	// The vectored read under way (vread): what it reads into besides
+	// the buffer.
+	vmode uint8
+	vdst  []byte
+	vhdr  int
 
 	pend     []byte // speculatively read bytes that follow buf[r:w], nil if none
 	pendTail int    // bytes at buf[w:w+pendTail] that follow pend
@@ -49,6 +61,7 @@ type connReader struct {
 	backoff int
 
 	hits, misses int // speculations that guessed right, wrong (for tests)
+	idles        int // waits for data with the buffer released (for tests)
 }
 
 // maxBackoff bounds the number of message starts skipped after a wrong
@@ -57,10 +70,12 @@ const maxBackoff = 64
 
 // vectorReader reads once from the connection into several buffers in
 // turn (readv), returning the number of bytes read or an error (io.EOF at
-// the end of the stream), never both.
+// the end of the stream), never both. The buffers are those r.vector
+// returns, asked for before each attempt; when the connection has no data
+// yet, the vectorReader calls r.idle before it waits (and asks for the
+// buffers again once data is there).
 type vectorReader interface {
-	read2(a, b []byte) (int, error)
-	read3(a, b, c []byte) (int, error)
+	readv(r *connReader) (int, error)
 }
 
 // minReadBufferSize is the smallest read buffer: it must hold a frame
@@ -76,11 +91,15 @@ const maxSpeculate = maxPooledPayload
 // own buffer if it is as large, starting with the bytes br holds.
 func (r *connReader) init(nc net.Conn, br *bufio.Reader, size int) {
 	r.nc = nc
+	size = max(size, minReadBufferSize)
 	if br != nil {
-		r.own, r.w = takeBuffer(br, max(size, minReadBufferSize))
+		r.own, r.w = takeBuffer(br, size)
+	} else if bp := getReadBuf(size); bp != nil {
+		r.own, r.ownp = (*bp)[:size], bp
 	} else {
-		r.own = make([]byte, max(size, minReadBufferSize))
+		r.own = make([]byte, size)
 	}
+	r.size = len(r.own)
 	r.buf = r.own
 	if v := newVecReader(nc); v != nil {
 		r.rv = v
@@ -123,25 +142,31 @@ type takenReader struct{}
 func (takenReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // Size returns the size of the Conn's buffer.
-func (r *connReader) Size() int { return len(r.own) }
+func (r *connReader) Size() int { return r.size }
 
 // Buffered returns the number of bytes that can be read without a read
 // from the network.
 func (r *connReader) Buffered() int { return r.w - r.r + len(r.pend) + r.pendTail }
 
 // fill reads once from the network into the buffer, after moving the
-// unread bytes to its start. The caller has linearized.
+// unread bytes to its start. The caller has linearized, and called drained
+// if the buffer was empty.
 func (r *connReader) fill() error {
 	if r.r > 0 {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
 		r.r = 0
+	}
+	if r.w == 0 && r.rv != nil {
+		n, err := r.vread(vecFill, nil, 0)
+		r.w = n
+		return err
 	}
 	end := len(r.buf)
 	if r.big != nil {
 		// A pooled buffer only holds what a wrong guess left: it is not
 		// filled further than the Conn's own buffer would be, so that it
 		// drains and goes back to its pool.
-		end = min(end, r.w+len(r.own))
+		end = min(end, r.w+r.size)
 	}
 	n, err := r.nc.Read(r.buf[r.w:end])
 	r.w += n
@@ -163,6 +188,63 @@ func (r *connReader) drained() {
 		r.big = nil
 		r.buf = r.own
 	}
+}
+
+// Kinds of vectored read (vread).
+const (
+	vecFill      = iota // the buffer
+	vecPayload          // vdst, then the buffer
+	vecSpeculate        // vhdr bytes into the buffer, then vdst, then the rest of the buffer
+)
+
+// vread makes one vectored read of the given kind with the buffer empty
+// (r.r == r.w == 0, no pooled buffer, nothing pending) and returns the
+// number of bytes read, or an error. If the read has to wait for data,
+// the buffer is released meanwhile (idle), and taken again when the data
+// is there (vector): a connection at rest holds no read buffer, at the
+// cost of a pool put and get per wait and no extra system call.
+func (r *connReader) vread(mode uint8, dst []byte, hdr int) (int, error) {
+	r.vmode, r.vdst, r.vhdr = mode, dst, hdr
+	n, err := r.rv.readv(r)
+	r.vdst = nil
+	return n, err
+}
+
+// vector returns the memory the vectored read under way reads into, in
+// order, taking a buffer if none is held.
+func (r *connReader) vector() (a, b, c []byte) {
+	if r.own == nil {
+		bp := getReadBuf(r.size) // not nil: idle releases only sizes of a class
+		r.own, r.ownp = (*bp)[:r.size], bp
+		r.buf = r.own
+	}
+	switch r.vmode {
+	case vecPayload:
+		return r.vdst, r.buf, nil
+	case vecSpeculate:
+		return r.buf[:r.vhdr], r.vdst, r.buf[r.vhdr:]
+	}
+	return r.buf, nil, nil
+}
+
+// idle is called by the vectorReader when the read under way must wait
+// for data: the empty buffer goes back to its pool. A buffer taken from
+// the handshake's reader joins the pool too if its length is a class's
+// (net/http's and Dial's 4 KiB are), and is dropped otherwise; the next
+// buffer comes from the pool, of the class that holds size bytes. A size
+// beyond the largest class keeps its buffer.
+func (r *connReader) idle() {
+	if r.own == nil || readClass(r.size) < 0 {
+		return
+	}
+	if r.ownp != nil {
+		putReadBuf(r.ownp)
+	} else {
+		own := r.own[:cap(r.own)]
+		putReadBuf(&own)
+	}
+	r.own, r.ownp, r.buf = nil, nil, nil
+	r.idles++
 }
 
 // linearize moves pending speculative bytes out of the caller's memory,
@@ -212,7 +294,7 @@ func (r *connReader) Read(p []byte) (int, error) {
 	r.linearize()
 	if r.r == r.w {
 		r.drained()
-		if len(p) >= len(r.buf) {
+		if len(p) >= r.size {
 			n, err := r.nc.Read(p)
 			if n > 0 {
 				return n, nil // an error comes back with the next read
@@ -358,14 +440,14 @@ func (r *connReader) payload(p []byte) (int, error) {
 	r.drained()
 	if r.rv != nil && len(p) >= minVecRead {
 		// The rest of the frame into p, what follows into the buffer.
-		n, err := r.rv.read2(p, r.buf)
+		n, err := r.vread(vecPayload, p, 0)
 		if n > len(p) {
 			r.w = n - len(p)
 			n = len(p)
 		}
 		return n, err
 	}
-	if len(p) >= len(r.buf) {
+	if len(p) >= r.size {
 		n, err := r.nc.Read(p)
 		if n > 0 {
 			return n, nil
@@ -399,26 +481,37 @@ func (r *connReader) canSpeculate() bool {
 	return true
 }
 
-// speculate starts a whole-message read into dst's spare capacity by
+// speculate makes the first read of a read call that starts a message
+// (ReadAppend, Read), if the buffer is empty and reads are vectored: a
+// whole-message read into dst's spare capacity if the guess is worth it,
 // reading the next frame into it on the guess that it is like the first
-// frame of the previous message, if the buffer is empty and the guess is
-// worth it. Only the vectored read happens here: the frame is then read
-// as usual, finding its header in the buffer and its payload already in
-// place.
+// frame of the previous message, else a plain fill of the buffer. Only
+// that read happens here: the frame is then read as usual, finding its
+// header in the buffer (and its payload already in place).
+//
+// Waiting for the next message here rather than deep in the frame reading
+// keeps the stack of a goroutine parked between messages shallow (about
+// 940 bytes of frames below ReadAppend).
 func (c *Conn) speculate(dst []byte) error {
-	if c.br.rv == nil {
+	r := &c.br
+	if r.rv == nil || c.rd.active || r.Buffered() > 0 {
 		return nil
 	}
 	spare := int64(cap(dst) - len(dst))
 	n := min(spare, c.rd.specLen, maxSpeculate)
 	// Below the buffer's size a plain read takes as much: no read to save.
-	if n+int64(c.rd.specHdr) <= int64(len(c.br.own)) || c.rd.active || c.pmd != nil || !c.br.canSpeculate() {
-		return nil
-	}
+	spec := n+int64(c.rd.specHdr) > int64(r.size) && c.pmd == nil && r.canSpeculate()
 	if err := c.idle(); err != nil {
 		return err
 	}
-	if err := c.br.speculate(c.rd.specHdr, dst[len(dst):len(dst)+int(n)]); err != nil {
+	var err error
+	if spec {
+		err = r.speculate(c.rd.specHdr, dst[len(dst):len(dst)+int(n)])
+	} else {
+		r.drained()
+		err = r.fill()
+	}
+	if err != nil {
 		return c.readError(err)
 	}
 	return nil
@@ -429,7 +522,7 @@ func (c *Conn) speculate(dst []byte) error {
 // dst, then what follows into the rest of the buffer.
 func (r *connReader) speculate(hdr int, dst []byte) error {
 	r.r, r.w = 0, 0
-	n, err := r.rv.read3(r.buf[:hdr], dst, r.buf[hdr:])
+	n, err := r.vread(vecSpeculate, dst, hdr)
 	if n <= 0 {
 		return err
 	}

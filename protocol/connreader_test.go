@@ -23,10 +23,18 @@ import (
 // a separate write the reader catches up with. It also does the vectored
 // reads of a vectorReader (install it as Conn.br.rv), so that speculation
 // and vectored payload reads run deterministically. Writes are discarded.
+//
+// With wait set, every vectored read first waits for data as a socket
+// with none would (the connReader releases its buffer), and records
+// whether the reader then held a buffer.
 type segConn struct {
 	segs  [][]byte
 	chunk int // most bytes one read returns (0: no limit)
 	reads int // read calls, plain and vectored
+
+	wait      bool
+	waits     int // vectored reads that waited
+	heldWhile int // of them, those during which the reader held a buffer
 }
 
 func (c *segConn) next() []byte {
@@ -43,7 +51,7 @@ func (c *segConn) next() []byte {
 	return s
 }
 
-func (c *segConn) readv(bufs ...[]byte) (int, error) {
+func (c *segConn) readInto(bufs ...[]byte) (int, error) {
 	c.reads++
 	s := c.next()
 	if s == nil {
@@ -61,16 +69,28 @@ func (c *segConn) readv(bufs ...[]byte) (int, error) {
 	return n, nil
 }
 
-func (c *segConn) Read(p []byte) (int, error)        { return c.readv(p) }
-func (c *segConn) read2(a, b []byte) (int, error)    { return c.readv(a, b) }
-func (c *segConn) read3(a, b, d []byte) (int, error) { return c.readv(a, b, d) }
-func (c *segConn) Write(p []byte) (int, error)       { return len(p), nil }
-func (c *segConn) Close() error                      { return nil }
-func (c *segConn) LocalAddr() net.Addr               { return &net.TCPAddr{} }
-func (c *segConn) RemoteAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *segConn) SetDeadline(time.Time) error       { return nil }
-func (c *segConn) SetReadDeadline(time.Time) error   { return nil }
-func (c *segConn) SetWriteDeadline(time.Time) error  { return nil }
+// readv does a vectorReader's read, waiting first if c.wait is set.
+func (c *segConn) readv(r *connReader) (int, error) {
+	if c.wait {
+		r.vector() // a first attempt, as vecReader's: no data yet
+		r.idle()
+		c.waits++
+		if r.own != nil || r.buf != nil || r.ownp != nil {
+			c.heldWhile++
+		}
+	}
+	a, b, d := r.vector()
+	return c.readInto(a, b, d)
+}
+
+func (c *segConn) Read(p []byte) (int, error)       { return c.readInto(p) }
+func (c *segConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (c *segConn) Close() error                     { return nil }
+func (c *segConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *segConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *segConn) SetDeadline(time.Time) error      { return nil }
+func (c *segConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *segConn) SetWriteDeadline(time.Time) error { return nil }
 
 // remaining returns the number of bytes not read yet.
 func (c *segConn) remaining() int { return len(bytes.Join(c.segs, nil)) }
@@ -445,6 +465,18 @@ func readAny(t *testing.T, rng *rand.Rand, c *Conn, buf *[]byte) []byte {
 	}
 }
 
+// cut splits stream into consecutive pieces of the lengths next returns
+// (the last one shorter).
+func cut(stream []byte, next func() int) [][]byte {
+	var segs [][]byte
+	for rest := stream; len(rest) > 0; {
+		n := min(len(rest), next())
+		segs = append(segs, rest[:n])
+		rest = rest[n:]
+	}
+	return segs
+}
+
 // Random traffic, cut at random places, read with random calls, over the
 // segmented fake (every read path deterministic for a seed) and over TCP
 // (the real vectored reads, with whatever timing the kernel gives).
@@ -455,12 +487,7 @@ func TestRandomTraffic(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, 7))
 				frames, msgs := randomTraffic(rng, 60)
 				stream := encode(role, frames...)
-				var segs [][]byte
-				for rest := stream; len(rest) > 0; {
-					n := min(len(rest), 1+rng.IntN(150000))
-					segs = append(segs, rest[:n])
-					rest = rest[n:]
-				}
+				segs := cut(stream, func() int { return 1 + rng.IntN(150000) })
 
 				sc := (&segConn{chunk: rng.IntN(3) * rng.IntN(100000)}).setSegments(segs...)
 				c := sc.conn(t, role)

@@ -18,6 +18,7 @@ type vecReader struct {
 	nc    net.Conn
 	rc    syscall.RawConn
 	fn    func(fd uintptr) bool // rv.do, made once
+	cr    *connReader           // whose read is under way
 	iov   [3]syscall.Iovec
 	niov  int
 	n     int
@@ -48,15 +49,21 @@ func newVecReader(nc net.Conn) *vecReader {
 	return v
 }
 
-// do is the RawConn.Read callback: one readv, retried on EINTR; false
-// (wait for readability) on EAGAIN.
+// do is the RawConn.Read callback: one readv into the memory cr.vector
+// returns, retried on EINTR. On EAGAIN it lets cr release its buffer and
+// returns false: the poller waits for readability, then calls do again.
 func (v *vecReader) do(fd uintptr) bool {
+	a, b, c := v.cr.vector()
+	v.niov = 0
+	v.add(c, v.add(b, v.add(a, 0)))
 	for {
 		n, _, e := syscall.Syscall(syscall.SYS_READV, fd, uintptr(unsafe.Pointer(&v.iov[0])), uintptr(v.niov))
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			v.iov = [3]syscall.Iovec{} // no reference to a released buffer
+			v.cr.idle()
 			return false
 		}
 		v.n, v.errno = int(n), e
@@ -76,26 +83,14 @@ func (v *vecReader) add(b []byte, total int) int {
 	return total + len(b)
 }
 
-// read2 reads once into a, then b; it returns the number of bytes read, or
-// an error (io.EOF at the end of the stream).
-func (v *vecReader) read2(a, b []byte) (int, error) {
-	v.niov = 0
-	v.add(b, v.add(a, 0))
-	return v.read()
-}
-
-// read3 is read2 with three buffers.
-func (v *vecReader) read3(a, b, c []byte) (int, error) {
-	v.niov = 0
-	v.add(c, v.add(b, v.add(a, 0)))
-	return v.read()
-}
-
-func (v *vecReader) read() (int, error) {
+// readv reads once into the memory r.vector returns (see vectorReader).
+func (v *vecReader) readv(r *connReader) (int, error) {
+	v.cr = r
 	v.n, v.errno = 0, 0
 	err := v.rc.Read(v.fn)
 	n, errno := v.n, v.errno
 	v.iov = [3]syscall.Iovec{} // keep no reference to the caller's memory
+	v.cr = nil
 	switch {
 	case err != nil:
 		if oe, ok := err.(*net.OpError); ok {

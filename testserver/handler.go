@@ -22,7 +22,7 @@ type ConnHandler struct {
 	mu     sync.Mutex
 	closed bool
 	conns  map[*protocol.Conn]struct{}
-	wg     sync.WaitGroup // one per ServeHTTP call past the route check
+	wg     sync.WaitGroup // one per ServeHTTP call past the route check, held by its session
 }
 
 // Handler returns a new scripted WebSocket handler (see the package doc for
@@ -42,7 +42,10 @@ func NewHandler(opts *Options) *ConnHandler {
 }
 
 // ServeHTTP answers a WebSocket upgrade request on one of the scripted paths
-// and runs the script on the connection until it ends.
+// and starts the script on the connection, in a goroutine of its own that
+// runs until the connection ends: ServeHTTP returns once the connection is
+// upgraded, so that net/http frees its per-connection state (buffers,
+// request, context) at once rather than when the session ends.
 func (h *ConnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := routes[r.URL.Path]
 	if !ok {
@@ -58,8 +61,6 @@ func (h *ConnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "testserver: shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	defer h.wg.Done()
-
 	uo := &handshake.UpgradeOptions{
 		CheckOrigin: func(*http.Request) bool { return true },
 		Conn: protocol.Options{
@@ -81,17 +82,22 @@ func (h *ConnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := handshake.Upgrade(w, r, uo)
 	if err != nil {
+		h.wg.Done()
 		return // Upgrade has answered the client
 	}
-	s := &session{h: h, ctx: h.ctx, c: c, nc: c.NetConn(), r: r}
-	if h.track(c) {
-		err = p.run(s)
-		h.untrack(c)
-	} else {
-		err = errShutdown // Close began during the handshake
-	}
-	s.finish(err)
-	_ = c.CloseNow()
+	s := &session{h: h, ctx: h.ctx, c: c, nc: c.NetConn(), path: r.URL.Path, query: r.URL.RawQuery}
+	go func() {
+		defer h.wg.Done()
+		var err error
+		if h.track(c) {
+			err = p.run(s)
+			h.untrack(c)
+		} else {
+			err = errShutdown // Close began during the handshake
+		}
+		s.finish(err)
+		_ = c.CloseNow()
+	}()
 }
 
 // errShutdown ends a session accepted while the handler was closing.
@@ -153,8 +159,8 @@ func (h *ConnHandler) ActiveConns() int {
 // finish reports the end of the session to Options.OnClose and Logf.
 func (s *session) finish(err error) {
 	ev := CloseEvent{
-		Path:  s.r.URL.Path,
-		Query: s.r.URL.RawQuery,
+		Path:  s.path,
+		Query: s.query,
 		Code:  protocol.StatusAbnormalClosure,
 		Err:   err,
 	}

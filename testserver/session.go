@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -22,7 +21,9 @@ type session struct {
 	ctx context.Context
 	c   *protocol.Conn
 	nc  net.Conn
-	r   *http.Request
+	// The request's path and query, for CloseEvent: the session does not
+	// keep the *http.Request (see ServeHTTP).
+	path, query string
 
 	// copyBuf is the echo's copy buffer, reused for every message.
 	copyBuf []byte
