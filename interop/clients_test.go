@@ -74,7 +74,11 @@ func (l *controlLog) get() (pings, pongs [][]byte) {
 
 // ---- ours: handshake.Dial + protocol.Conn ----
 
-type oursClient struct{}
+// oursClient is our client; compression, if not nil, is the
+// permessage-deflate policy it offers (DialOptions.Compression).
+type oursClient struct {
+	compression *protocol.CompressionOptions
+}
 
 type oursConn struct {
 	c    *protocol.Conn
@@ -84,10 +88,11 @@ type oursConn struct {
 
 func (oursClient) name() string { return "ours" }
 
-func (oursClient) dial(ctx context.Context, url string, subprotocols []string) (clientConn, error) {
+func (cl oursClient) dial(ctx context.Context, url string, subprotocols []string) (clientConn, error) {
 	oc := &oursConn{}
 	c, _, err := handshake.Dial(ctx, url, &handshake.DialOptions{
 		Subprotocols:   subprotocols,
+		Compression:    cl.compression,
 		NetDialContext: tapDialer(func(t *frameTap) { oc.t = t }),
 		Conn: protocol.Options{
 			OnPing:       oc.ctrl.ping,
@@ -166,7 +171,10 @@ func (o *oursConn) controls() *controlLog { return &o.ctrl }
 
 // ---- gorilla/websocket ----
 
-type gorillaClient struct{}
+// gorillaClient is gorilla's client; compression sets EnableCompression.
+type gorillaClient struct {
+	compression bool
+}
 
 type gorillaConn struct {
 	c    *gorilla.Conn
@@ -176,12 +184,13 @@ type gorillaConn struct {
 
 func (gorillaClient) name() string { return "gorilla" }
 
-func (gorillaClient) dial(ctx context.Context, url string, subprotocols []string) (clientConn, error) {
+func (cl gorillaClient) dial(ctx context.Context, url string, subprotocols []string) (clientConn, error) {
 	gc := &gorillaConn{}
 	d := gorilla.Dialer{
-		NetDialContext:   tapDialer(func(t *frameTap) { gc.t = t }),
-		Subprotocols:     subprotocols,
-		HandshakeTimeout: opTimeout,
+		NetDialContext:    tapDialer(func(t *frameTap) { gc.t = t }),
+		Subprotocols:      subprotocols,
+		HandshakeTimeout:  opTimeout,
+		EnableCompression: cl.compression,
 	}
 	c, resp, err := d.DialContext(ctx, url, nil)
 	if resp != nil && resp.Body != nil {
@@ -268,7 +277,11 @@ func (g *gorillaConn) controls() *controlLog { return &g.ctrl }
 
 // ---- coder/websocket ----
 
-type coderClient struct{}
+// coderClient is coder's client; mode is its CompressionMode (the zero
+// value, CompressionDisabled, offers no compression).
+type coderClient struct {
+	mode coder.CompressionMode
+}
 
 // coderConn reads in a goroutine of its own: coder's Ping and Close rely on
 // a concurrent reader to see the pong and the close reply.
@@ -291,12 +304,13 @@ type coderMsg struct {
 
 func (coderClient) name() string { return "coder" }
 
-func (coderClient) dial(ctx context.Context, url string, subprotocols []string) (clientConn, error) {
+func (cl coderClient) dial(ctx context.Context, url string, subprotocols []string) (clientConn, error) {
 	cc := &coderConn{msgs: make(chan coderMsg), done: make(chan struct{}), ended: make(chan struct{})}
 	cc.tr = &http.Transport{DialContext: tapDialer(func(t *frameTap) { cc.t = t })}
 	c, resp, err := coder.Dial(ctx, url, &coder.DialOptions{
-		HTTPClient:   &http.Client{Transport: cc.tr},
-		Subprotocols: subprotocols,
+		HTTPClient:      &http.Client{Transport: cc.tr},
+		Subprotocols:    subprotocols,
+		CompressionMode: cl.mode,
 		OnPingReceived: func(_ context.Context, p []byte) bool {
 			cc.ctrl.ping(p)
 			return true

@@ -59,6 +59,23 @@
 // their port. Our testserver speaks its own scripted paths (see package
 // testserver) and reports through Options.OnClose.
 //
+// # Compression (compression_test.go)
+//
+// permessage-deflate (RFC 7692) round trips, one connection per parameter
+// combination: our client against Node ws (every context takeover pair
+// times several window pairs, 8, 9, 10, 12, 15 and the bare
+// client_max_window_bits offer; ws servers imposing, narrowing or refusing
+// parameters; levels and thresholds), gorilla (EnableCompression), coder
+// (both CompressionModes) and Python websockets (its default, 12-bit
+// windows); Node ws clients (node/client.js) and gorilla and coder clients
+// against our testserver under as many server policies. Each connection
+// echoes text and binary messages, compressible and random, of 0 to 1 MiB
+// bytes, checked byte for byte; the agreed parameters are checked on both
+// sides, and a frame tap checks RSV1 message by message against each
+// sender's threshold and, with a random block sent twice, context
+// takeover. Node's server takes its perMessageDeflate options, as JSON,
+// from the pmd query parameter (no compression without it).
+//
 // # Load (TestLoad1000, TestLoad1000Lua, BenchmarkLoad1000, BenchmarkLoad1000Lua)
 //
 // 1,000 concurrent client connections from this process to our testserver

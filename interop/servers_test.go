@@ -99,11 +99,16 @@ func (s *inproc) track(closeNow func()) func() {
 
 // ---- gorilla/websocket server ----
 
-func newGorillaTarget(t *testing.T) *target {
+func newGorillaTarget(t *testing.T) *target { return newGorillaTargetWith(t, false) }
+
+// newGorillaTargetWith starts the gorilla server, with EnableCompression
+// set to compression.
+func newGorillaTargetWith(t *testing.T, compression bool) *target {
 	log := newCloseLog()
 	up := gorilla.Upgrader{
-		Subprotocols: contractSubprotocols,
-		CheckOrigin:  func(*http.Request) bool { return true },
+		Subprotocols:      contractSubprotocols,
+		CheckOrigin:       func(*http.Request) bool { return true },
+		EnableCompression: compression,
 	}
 	base := startInproc(t, func(w http.ResponseWriter, r *http.Request, track func(func()) func()) {
 		s := parseSession(r)
@@ -182,7 +187,10 @@ func gorillaWriteParts(c *gorilla.Conn, typ int, parts [][]byte) error {
 
 // ---- coder/websocket server ----
 
-func newCoderTarget(t *testing.T) *target {
+func newCoderTarget(t *testing.T) *target { return newCoderTargetWith(t, coder.CompressionDisabled) }
+
+// newCoderTargetWith starts the coder server with the given CompressionMode.
+func newCoderTargetWith(t *testing.T, mode coder.CompressionMode) *target {
 	log := newCloseLog()
 	base := startInproc(t, func(w http.ResponseWriter, r *http.Request, track func(func()) func()) {
 		s := parseSession(r)
@@ -190,6 +198,7 @@ func newCoderTarget(t *testing.T) *target {
 		c, err := coder.Accept(w, r, &coder.AcceptOptions{
 			Subprotocols:       contractSubprotocols,
 			InsecureSkipVerify: true,
+			CompressionMode:    mode,
 			OnPongReceived: func(_ context.Context, p []byte) {
 				select {
 				case pongs <- append([]byte{}, p...):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/wslua/wslua/framing"
@@ -65,8 +66,11 @@ type tapStream struct {
 	hdr       [framing.MaxHeaderSize]byte
 	hdrN      int
 	remaining int64
-	msgFrames int   // frames of the data message in progress
-	msgs      []int // frame counts of the completed data messages, in order
+	msgFrames int        // frames of the data message in progress
+	msgs      []int      // frame counts of the completed data messages, in order
+	head      []byte     // the HTTP message, up to maxTapHead bytes
+	cur       tapMessage // the data message in progress
+	msgInfo   []tapMessage
 	controls  []framing.Opcode
 	// interleaved counts the control frames sent between two fragments of
 	// a data message.
@@ -83,6 +87,9 @@ func (s *tapStream) feed(p []byte) {
 		case !s.httpDone:
 			c := p[0]
 			p = p[1:]
+			if len(s.head) < maxTapHead {
+				s.head = append(s.head, c)
+			}
 			if (s.crlf%2 == 0 && c == '\r') || (s.crlf%2 == 1 && c == '\n') {
 				s.crlf++
 			} else if c == '\r' {
@@ -129,11 +136,48 @@ func (s *tapStream) record(h framing.Header) {
 		s.msgFrames++
 	} else {
 		s.msgFrames = 1
+		s.cur = tapMessage{rsv1: h.Rsv&framing.Rsv1 != 0}
 	}
+	s.cur.frames = s.msgFrames
+	s.cur.wire += h.Length
 	if h.Fin {
 		s.msgs = append(s.msgs, s.msgFrames)
 		s.msgFrames = 0
+		s.msgInfo = append(s.msgInfo, s.cur)
 	}
+}
+
+// maxTapHead bounds the HTTP message a tapStream keeps.
+const maxTapHead = 16 << 10
+
+// tapMessage describes a complete data message as it went over the wire.
+type tapMessage struct {
+	frames int
+	rsv1   bool  // RSV1 on the first frame: the message is compressed
+	wire   int64 // payload bytes of all its frames (compressed size)
+}
+
+// messages returns the complete data messages seen so far, in order, and
+// any decoding error.
+func (s *tapStream) messages() ([]tapMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]tapMessage(nil), s.msgInfo...), s.err
+}
+
+// header returns the values of the HTTP header field name in the HTTP
+// message (request or response) that opened the stream, joined by ", ".
+func (s *tapStream) header(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var vals []string
+	for _, line := range strings.Split(string(s.head), "\r\n")[1:] {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(k), name) {
+			vals = append(vals, strings.TrimSpace(v))
+		}
+	}
+	return strings.Join(vals, ", ")
 }
 
 // interleavedControls returns how many control frames went between two

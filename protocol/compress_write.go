@@ -274,6 +274,12 @@ func (w *compressWriter) Close() error {
 	switch {
 	case w.started:
 		err = c.pmd.endCompress(w.err)
+	case c.pmd.compressible(w.n):
+		// No Write started the compressor, yet the message reaches the
+		// threshold: an empty message with a negative threshold, which
+		// is compressed like every other (as Conn.Write does).
+		c.pmd.beginCompress(w.ctx, w.op, c.writeBufSize)
+		err = c.pmd.endCompress(nil)
 	case w.raw != nil:
 		err = c.writeFrame(w.ctx, w.op, true, (*w.raw)[:w.n])
 	default:

@@ -5,22 +5,53 @@
 // JSON line per ended session: {"event":"close","id":..,"code":..,"reason":..},
 // the close frame the client sent (1005: no code, 1006: none).
 // It exits when stdin ends (the test closes it) or on SIGTERM.
+//
+// permessage-deflate is off unless the query has pmd=JSON: the
+// perMessageDeflate options of ws (serverNoContextTakeover,
+// clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits,
+// threshold), for that connection (interop/compression_test.go).
 
+const http = require('http');
 const { WebSocketServer } = require('ws');
 
 const SUBPROTOCOLS = ['chat', 'superchat'];
 
-const wss = new WebSocketServer({
-  host: '127.0.0.1',
-  port: 0,
-  maxPayload: 64 * 1024 * 1024,
-  // Select the first subprotocol of the server's list that the client offered.
-  handleProtocols: (offered) => {
-    for (const p of SUBPROTOCOLS) {
-      if (offered.has(p)) return p;
-    }
-    return false;
-  },
+// One WebSocketServer (noServer) per distinct pmd value.
+const servers = new Map();
+
+function serverFor(pmd) {
+  let wss = servers.get(pmd);
+  if (wss) return wss;
+  wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 64 * 1024 * 1024,
+    perMessageDeflate: pmd === '' ? false : JSON.parse(pmd),
+    // Select the first subprotocol of the server's list that the client offered.
+    handleProtocols: (offered) => {
+      for (const p of SUBPROTOCOLS) {
+        if (offered.has(p)) return p;
+      }
+      return false;
+    },
+  });
+  wss.on('connection', onConnection);
+  servers.set(pmd, wss);
+  return wss;
+}
+
+const httpServer = http.createServer((req, res) => {
+  res.writeHead(426).end();
+});
+
+httpServer.on('upgrade', (req, socket, head) => {
+  let wss;
+  try {
+    wss = serverFor(new URL(req.url, 'http://127.0.0.1').searchParams.get('pmd') || '');
+  } catch (e) {
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
 });
 
 function report(obj) {
@@ -51,7 +82,7 @@ function echo(ws, parts) {
   });
 }
 
-wss.on('connection', (ws, req) => {
+function onConnection(ws, req) {
   const url = new URL(req.url, 'http://127.0.0.1');
   const q = url.searchParams;
   const id = q.get('id') || '';
@@ -88,15 +119,17 @@ wss.on('connection', (ws, req) => {
     default:
       ws.close(1008, 'unknown path');
   }
-});
+}
 
-wss.on('listening', () => {
-  process.stdout.write(wss.address().port + '\n');
+httpServer.listen(0, '127.0.0.1', () => {
+  process.stdout.write(httpServer.address().port + '\n');
 });
 
 function shutdown() {
-  for (const ws of wss.clients) ws.terminate();
-  wss.close(() => process.exit(0));
+  for (const wss of servers.values()) {
+    for (const ws of wss.clients) ws.terminate();
+  }
+  httpServer.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 1000).unref();
 }
 process.stdin.on('end', shutdown);
