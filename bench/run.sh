@@ -146,9 +146,9 @@ if [[ ${#tags[@]} -eq 0 ]]; then
 			"$bin/scriptclient" "$name" "$url" "$n" | tee -a "$scripts"
 			if [[ $have_lua == 1 ]]; then
 				"$bin/wslua" "lua/$name.lua" "$url" "$n" | tee -a "$scripts"
-				# For information: the same with one P (no thread hand-offs
-				# between the reader goroutine and the VM goroutine).
-				GOMAXPROCS=1 WSBENCH_CLIENT=lua-gomaxprocs1 "$bin/wslua" "lua/$name.lua" "$url" "$n" | tee -a "$scripts"
+				# For information: wslua runs with GOMAXPROCS=1 unless told
+				# otherwise; the same with one P per CPU.
+				GOMAXPROCS=$(nproc) WSBENCH_CLIENT=lua-gomaxprocs$(nproc) "$bin/wslua" "lua/$name.lua" "$url" "$n" | tee -a "$scripts"
 			fi
 			if [[ $have_node == 1 ]]; then
 				node node/bench.js "$name" "$url" "$n" | tee -a "$scripts"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -91,6 +92,18 @@ func TestUsageErrors(t *testing.T) {
 	code, _, errOut := runCmd(t, p)
 	require.Equal(t, exitFailure, code)
 	require.Contains(t, errOut, "script.lua")
+}
+
+// wslua runs with one P unless GOMAXPROCS is set.
+func TestSetProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(2)
+	t.Setenv("GOMAXPROCS", "2")
+	setProcs()
+	require.Equal(t, 2, runtime.GOMAXPROCS(0), "an explicit GOMAXPROCS is kept")
+	t.Setenv("GOMAXPROCS", "")
+	setProcs()
+	require.Equal(t, 1, runtime.GOMAXPROCS(0))
 }
 
 // --cpuprofile writes a profile that pprof can read (gzip'd protobuf).
