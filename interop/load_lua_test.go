@@ -127,33 +127,4 @@ func TestLoad1000Lua(t *testing.T) {
 // BenchmarkLoad1000Lua is BenchmarkLoad1000 through the Lua module, with
 // the same metrics (B/conn includes the coroutine, the client userdata,
 // its receive channel and its reader goroutine's heap).
-func BenchmarkLoad1000Lua(b *testing.B) {
-	for _, mode := range []string{"child", "inproc"} {
-		b.Run("server="+mode, func(b *testing.B) {
-			var url string
-			fds := 1
-			if mode == "child" {
-				url = startChildServer(b)
-			} else {
-				srv := testserver.New(nil)
-				b.Cleanup(srv.Close)
-				url = srv.URL()
-				fds = 2
-			}
-			n := connsForLimit(b, loadConns, fds)
-			var alloc, inuse float64
-			for b.Loop() {
-				res, err := runLuaLoad(url, n)
-				if err != nil {
-					b.Fatal(err)
-				}
-				a, u := res.perConn()
-				alloc += a
-				inuse += u
-			}
-			b.ReportMetric(alloc/float64(b.N), "B/conn")
-			b.ReportMetric(inuse/float64(b.N), "inuse-B/conn")
-			b.ReportMetric(float64(n*loadMessages), "msgs/op")
-		})
-	}
-}
+func BenchmarkLoad1000Lua(b *testing.B) { benchLoad(b, runLuaLoad) }

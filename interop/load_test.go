@@ -279,7 +279,12 @@ func TestLoad1000(t *testing.T) {
 // connection open after its echoes. server=child runs the testserver in a
 // child process, so the figures are the client's alone; server=inproc has
 // both ends in this process.
-func BenchmarkLoad1000(b *testing.B) {
+func BenchmarkLoad1000(b *testing.B) { benchLoad(b, runGoLoad) }
+
+// benchLoad runs a load (run: n connections from one process against url)
+// against a child-process and an in-process server, with the metrics of
+// BenchmarkLoad1000.
+func benchLoad(b *testing.B, run func(url string, n int) (loadResult, error)) {
 	for _, mode := range []string{"child", "inproc"} {
 		b.Run("server="+mode, func(b *testing.B) {
 			var url string
@@ -295,7 +300,7 @@ func BenchmarkLoad1000(b *testing.B) {
 			n := connsForLimit(b, loadConns, fds)
 			var alloc, inuse float64
 			for b.Loop() {
-				res, err := runGoLoad(url, n)
+				res, err := run(url, n)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -133,9 +133,10 @@ func clientPing(L *glua.LState) int {
 // send validates and sends one message or control frame.
 func send(L *glua.LState, c *client, typ string, data []byte) int {
 	var write func(ctx context.Context, conn *protocol.Conn) error
+	var mt protocol.MessageType // data messages only: TryWrite first
 	switch typ {
 	case typeText, typeBinary:
-		mt := protocol.MessageBinary
+		mt = protocol.MessageBinary
 		if typ == typeText {
 			if !utf8.Valid(data) {
 				return pushFail(L, "websocket: invalid UTF-8 in text message (send it as websocket.TYPE_BINARY)")
@@ -143,13 +144,6 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 			mt = protocol.MessageText
 		}
 		write = func(ctx context.Context, conn *protocol.Conn) error { return conn.Write(ctx, mt, data) }
-		if conn, ok := c.openConn(); ok {
-			// Most messages go out at once, without the hand-over to
-			// another goroutine that a write which may block needs.
-			if sent, err := conn.TryWrite(mt, data); sent || err != nil {
-				return awaitResult(L, err)
-			}
-		}
 	case typePing, typePong:
 		if len(data) > maxControlPayload {
 			return pushFail(L, "websocket: %s payload is %d bytes, at most %d allowed", typ, len(data), maxControlPayload)
@@ -168,6 +162,13 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 	conn, ok := c.openConn()
 	if !ok {
 		return pushFail(L, "%s", errClosedText)
+	}
+	if mt != 0 {
+		// Most messages go out at once, without the hand-over to another
+		// goroutine that a write which may block needs.
+		if sent, err := conn.TryWrite(mt, data); sent || err != nil {
+			return awaitResult(L, err)
+		}
 	}
 	return scheduler.Await(L, func(ctx context.Context) any {
 		return write(ctx, conn)

@@ -164,9 +164,9 @@ func (s *frameSink) emit(fin bool, m int) error {
 	c := s.c
 	buf := *s.bp
 	payload := buf[framing.MaxHeaderSize : framing.MaxHeaderSize+m]
-	h := framing.Header{Fin: fin, Rsv: s.rsv, Opcode: s.op, Length: int64(m), Masked: c.client}
+	h := c.frameHeader(s.op, fin, m)
+	h.Rsv = s.rsv
 	if c.client {
-		h.Mask = newMaskKey()
 		framing.Mask(h.Mask, 0, payload)
 	}
 	start := framing.MaxHeaderSize - h.Size()

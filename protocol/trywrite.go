@@ -4,8 +4,6 @@ import (
 	"context"
 	"syscall"
 	"time"
-
-	"github.com/wslua/wslua/framing"
 )
 
 // maxTryWrite bounds the messages TryWrite attempts: larger ones are unlikely
@@ -49,24 +47,14 @@ func (c *Conn) TryWrite(typ MessageType, p []byte) (sent bool, err error) {
 		c.frameMu.Unlock()
 		return false, nil
 	}
-	h := framing.Header{Fin: true, Opcode: op, Length: int64(len(p)), Masked: c.client}
-	if c.client {
-		h.Mask = newMaskKey()
-	}
-	hs := h.Size()
+	h := c.frameHeader(op, true, len(p))
 	var b []byte
 	var bp *[]byte
-	if hs+len(p) <= len(c.ctrlBuf) {
-		b = c.ctrlBuf[:hs+len(p)] // guarded by frameMu, like every small frame
+	if c.fitsCtrlBuf(&h) {
+		b = c.putFrame(c.ctrlBuf[:], &h, p) // guarded by frameMu, like every small frame
 	} else {
 		bp = getBuf(hdrRoom + len(p))
-		b = (*bp)[hdrRoom-hs : hdrRoom+len(p)]
-	}
-	h.Put(b)
-	if c.client {
-		framing.MaskCopy(b[hs:], p, h.Mask, 0)
-	} else {
-		copy(b[hs:], p)
+		b = c.putPooledFrame(bp, &h, p)
 	}
 	n := c.tryWriteRaw(b)
 	switch {

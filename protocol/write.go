@@ -161,28 +161,18 @@ func (c *Conn) unlockFrame(msgLock bool) {
 // sendFrame sends one data frame; unlocked tells that the caller does not
 // hold the message lock (see lockFrame).
 func (c *Conn) sendFrame(ctx context.Context, op framing.Opcode, fin bool, p []byte, unlocked bool) error {
-	h := framing.Header{Fin: fin, Opcode: op, Length: int64(len(p)), Masked: c.client}
-	if c.client {
-		h.Mask = newMaskKey()
-	} else if len(p) >= vectorMin && (c.canWritev || len(p) > maxPooledPayload) {
+	h := c.frameHeader(op, fin, len(p))
+	if !c.client && len(p) >= vectorMin && (c.canWritev || len(p) > maxPooledPayload) {
 		return c.writeVectored(ctx, &h, p, unlocked)
 	}
-	hs := h.Size()
-	if hs+len(p) <= len(c.ctrlBuf) {
+	if c.fitsCtrlBuf(&h) {
 		// A small frame is built in the control frame buffer, under the
 		// frame lock that guards it: no pooled buffer to get and put back.
 		msgLock, err := c.lockFrame(ctx, unlocked)
 		if err != nil {
 			return err
 		}
-		b := c.ctrlBuf[:hs+len(p)]
-		h.Put(b)
-		if c.client {
-			framing.MaskCopy(b[hs:], p, h.Mask, 0)
-		} else {
-			copy(b[hs:], p)
-		}
-		err = c.writeLocked(ctx, b, time.Time{})
+		err = c.writeLocked(ctx, c.putFrame(c.ctrlBuf[:], &h, p), time.Time{})
 		c.unlockFrame(msgLock)
 		return err
 	}
@@ -190,14 +180,7 @@ func (c *Conn) sendFrame(ctx context.Context, op framing.Opcode, fin bool, p []b
 	if bp == nil {
 		return c.writeMaskedPieces(ctx, &h, p, unlocked)
 	}
-	// The payload goes at hdrRoom, 8-byte aligned, the header before it.
-	b := (*bp)[hdrRoom-hs : hdrRoom+len(p)]
-	h.Put(b)
-	if c.client {
-		framing.MaskCopy(b[hs:], p, h.Mask, 0)
-	} else {
-		copy(b[hs:], p)
-	}
+	b := c.putPooledFrame(bp, &h, p)
 	msgLock, err := c.lockFrame(ctx, unlocked)
 	if err == nil {
 		err = c.writeLocked(ctx, b, time.Time{})
@@ -290,16 +273,8 @@ func (c *Conn) writeControl(ctx context.Context, op framing.Opcode, p []byte, de
 	}
 	c.frameMu.Lock()
 	defer c.frameMu.Unlock()
-	h := framing.Header{Fin: true, Opcode: op, Length: int64(len(p)), Masked: c.client}
-	if c.client {
-		h.Mask = newMaskKey()
-	}
-	n := h.Put(c.ctrlBuf[:])
-	if c.client {
-		framing.MaskCopy(c.ctrlBuf[n:], p, h.Mask, 0)
-	} else {
-		copy(c.ctrlBuf[n:], p)
-	}
+	h := c.frameHeader(op, true, len(p))
+	b := c.putFrame(c.ctrlBuf[:], &h, p)
 	if c.closeSent.Load() {
 		return errCloseInProgress
 	}
@@ -308,7 +283,7 @@ func (c *Conn) writeControl(ctx context.Context, op framing.Opcode, p []byte, de
 		// the reader must treat data frames as arriving after it.
 		c.closeSent.Store(true)
 	}
-	return c.writeNet(ctx, c.ctrlBuf[:n+len(p)], deadline)
+	return c.writeNet(ctx, b, deadline)
 }
 
 // writeLocked writes b, one or more whole frames, to the network. The
@@ -422,9 +397,8 @@ func (w *messageWriter) flush(fin bool) error {
 		w.op = framing.OpContinuation
 		return err
 	}
-	h := framing.Header{Fin: fin, Opcode: w.op, Length: int64(w.n), Masked: c.client}
+	h := c.frameHeader(w.op, fin, w.n)
 	if c.client {
-		h.Mask = newMaskKey()
 		framing.Mask(h.Mask, 0, payload)
 	}
 	start := hdrRoom - h.Size()
@@ -454,4 +428,38 @@ func (w *messageWriter) Close() error {
 	w.c.frameMu.Unlock()
 	<-w.c.writeLock
 	return err
+}
+
+// frameHeader returns the header of a frame of n payload bytes sent by
+// this end: masked with a fresh key when this end is a client.
+func (c *Conn) frameHeader(op framing.Opcode, fin bool, n int) framing.Header {
+	h := framing.Header{Fin: fin, Opcode: op, Length: int64(n), Masked: c.client}
+	if c.client {
+		h.Mask = newMaskKey()
+	}
+	return h
+}
+
+// fitsCtrlBuf reports whether the frame of h fits the control frame
+// buffer.
+func (c *Conn) fitsCtrlBuf(h *framing.Header) bool {
+	return h.Size()+int(h.Length) <= len(c.ctrlBuf)
+}
+
+// putFrame builds the frame of h and payload p at the start of b (masking
+// p for a client) and returns it.
+func (c *Conn) putFrame(b []byte, h *framing.Header, p []byte) []byte {
+	hs := h.Put(b)
+	if c.client {
+		framing.MaskCopy(b[hs:], p, h.Mask, 0)
+	} else {
+		copy(b[hs:], p)
+	}
+	return b[:hs+len(p)]
+}
+
+// putPooledFrame builds the frame in the pooled buffer bp, its payload at
+// hdrRoom (8-byte aligned) and the header just before, and returns it.
+func (c *Conn) putPooledFrame(bp *[]byte, h *framing.Header, p []byte) []byte {
+	return c.putFrame((*bp)[hdrRoom-h.Size():], h, p)
 }

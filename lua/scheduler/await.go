@@ -14,14 +14,13 @@ import (
 //	return scheduler.Await(L, work, done)
 //
 // work runs on another goroutine (one of a few kept for this) and must not
-// touch L; its context is
-// cancelled when the scheduler's Run ends. done runs later on the VM
-// goroutine with work's result: like a lua.LGFunction body it pushes the Lua
-// return values and returns their count. done receives the scheduler's main
-// state (not the coroutine's thread), in a protected call: a Lua error it
-// raises is raised in the waiting coroutine, at the call of the Go function.
-// done must not block. A panic in work is re-raised as a Lua error in the
-// coroutine.
+// touch L; its context is cancelled when the scheduler's Run ends. done
+// runs later on the VM goroutine with work's result: like a lua.LGFunction
+// body it pushes the Lua return values and returns their count. done
+// receives the scheduler's main state (not the coroutine's thread), in a
+// protected call: a Lua error it raises is raised in the waiting coroutine,
+// at the call of the Go function. done must not block. A panic in work is
+// re-raised as a Lua error in the coroutine.
 //
 // When L is a coroutine of a running scheduler that may yield, the
 // coroutine yields, the others keep running, and it resumes with done's
