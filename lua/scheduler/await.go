@@ -17,10 +17,12 @@ import (
 // touch L; its context is cancelled when the scheduler's Run ends. done
 // runs later on the VM goroutine with work's result: like a lua.LGFunction
 // body it pushes the Lua return values and returns their count. done
-// receives the scheduler's main state (not the coroutine's thread), in a
-// protected call: a Lua error it raises is raised in the waiting coroutine,
-// at the call of the Go function. done must not block. A panic in work is
-// re-raised as a Lua error in the coroutine.
+// receives the same L as Await (the waiting coroutine's thread, on top of
+// its suspended call; pushing onto an L captured by a closure is therefore
+// the same as pushing onto done's L), in a protected call: a Lua error it
+// raises is raised in the waiting coroutine, at the call of the Go
+// function. done must not block. A panic in work is re-raised as a Lua
+// error in the coroutine.
 //
 // When L is a coroutine of a running scheduler that may yield, the
 // coroutine yields, the others keep running, and it resumes with done's
@@ -104,12 +106,17 @@ func (s *Scheduler) finishAwait(t *task) {
 	}
 	done, res := t.awaitDone, t.awaitRes
 	t.rv = t.rv[:0]
-	errv := s.protect(func(L *lua.LState) int { return done(L, res) }, &t.rv)
+	errv := s.protect(t.top().th, func(L *lua.LState) int { return done(L, res) }, &t.rv)
 	if errv != nil {
-		// The main state runs no Lua code, so gopher-lua found no position
-		// for the message: use the coroutine's.
-		if msg, ok := errv.(lua.LString); ok && strings.HasPrefix(string(msg), " ") {
-			errv = s.errorAt(t, strings.TrimPrefix(string(msg), " "))
+		// gopher-lua gives the message the position of the nearest Lua
+		// frame: none (" ") or the bootstrap's when the operation was
+		// tail-called. Use the suspension point's.
+		if msg, ok := errv.(lua.LString); ok {
+			if rest, cut := strings.CutPrefix(string(msg), bootPosition); cut {
+				errv = s.errorAt(t, rest)
+			} else if rest, cut := strings.CutPrefix(string(msg), " "); cut {
+				errv = s.errorAt(t, rest)
+			}
 		}
 		t.rerr = errv
 	}

@@ -97,6 +97,9 @@
 // "how many results does the suspended call expect?" (its Resume leaves
 // missing results as Go nil registers). The package reads the unexported
 // call frames by reflection (frames.go) to answer both, and reuses finished
-// coroutine threads. Upgrading gopher-lua requires running this package's
-// tests.
+// coroutine threads. Its Resume also reports "no results" as one nil, so
+// every thread of a coroutine starts in a small Lua bootstrap that calls
+// the thread's function and hands its results, counted, to the scheduler;
+// that is what makes pcall(f) return exactly f's results. Upgrading
+// gopher-lua requires running this package's tests.
 package scheduler

@@ -118,6 +118,7 @@ const maxTraceback = 22
 // on the VM goroutine while th is not running on another goroutine.
 func traceback(th *lua.LState) string {
 	var lines []string
+	var prev *lua.Debug
 	for level := 0; ; level++ {
 		dbg, ok := th.GetStack(level)
 		if !ok {
@@ -126,7 +127,18 @@ func traceback(th *lua.LState) string {
 		if _, err := th.GetInfo("nSl", dbg, lua.LNil); err != nil {
 			break
 		}
+		if dbg.Source == bootChunkName {
+			// The scheduler's bootstrap, at the bottom of every thread: not
+			// shown, and the function it called is not named after its
+			// parameter.
+			if prev != nil {
+				prev.Name = ""
+				lines[len(lines)-1] = frameLine(prev)
+			}
+			break
+		}
 		lines = append(lines, frameLine(dbg))
+		prev = dbg
 		if dbg.What == "main" || level > 1000 {
 			break // the bottom frame of a thread reports What == "main"
 		}
@@ -153,7 +165,7 @@ func frameLine(dbg *lua.Debug) string {
 	}
 	var name string
 	switch {
-	case dbg.What == "main" && dbg.LineDefined == 0:
+	case dbg.What != "G" && dbg.LineDefined == 0:
 		// gopher-lua calls the bottom frame of every thread "main"; only
 		// a chunk (defined at line 0) is one.
 		name = "main chunk"
@@ -180,7 +192,7 @@ func location(th *lua.LState) string {
 	if !ok {
 		return ""
 	}
-	if _, err := th.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.What == "G" {
+	if _, err := th.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.What == "G" || dbg.Source == bootChunkName {
 		return ""
 	}
 	if dbg.CurrentLine <= 0 {

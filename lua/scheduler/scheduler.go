@@ -138,10 +138,14 @@ func Install(L *lua.LState) *Scheduler {
 	return s
 }
 
-// bootSource is the bootstrap every coroutine starts in: arm() installs the
-// error hook of the coroutine's thread, then the tail call replaces the
-// bootstrap frame by the coroutine's function.
-const bootSource = "local arm = ...\nreturn function(callee, ...) arm() return callee(...) end\n"
+// bootSource is the bootstrap every thread of a task starts in: arm()
+// installs the error hook of the thread, then the thread's function is
+// called and fin() keeps its results. The call is not a tail call: the
+// bootstrap frame stays at the bottom of the thread while the function
+// runs, so a call that suspends always leaves a frame to resume (a tail
+// call of a suspending Go function would empty the thread), and fin counts
+// the results exactly (gopher-lua's Resume reports no results as one nil).
+const bootSource = "local arm, fin = ...\nreturn function(callee, ...) arm() fin(callee(...)) end\n"
 
 // bootChunkName names the bootstrap chunk in positions.
 const bootChunkName = "[scheduler]"
@@ -153,7 +157,8 @@ func (s *Scheduler) installAPI(L *lua.LState) {
 	}
 	L.Push(chunk)
 	L.Push(L.NewFunction(s.luaArm))
-	L.Call(1, 1)
+	L.Push(L.NewFunction(s.luaFin))
+	L.Call(2, 1)
 	s.boot = L.Get(-1).(*lua.LFunction)
 	L.Pop(1)
 
@@ -491,9 +496,7 @@ func (s *Scheduler) deadlock() error {
 	e := &DeadlockError{}
 	for t := s.liveHead; t != nil; t = t.nextLive {
 		b := Blocked{Coroutine: t.name(), Op: t.wait.String()}
-		if n := len(t.frames); n > 0 && !t.frames[n-1].finished {
-			b.Where = location(t.frames[n-1].th)
-		}
+		b.Where = t.where()
 		e.Blocked = append(e.Blocked, b)
 	}
 	return e

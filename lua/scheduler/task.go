@@ -56,7 +56,7 @@ type frame struct {
 	entry    *lua.LFunction // function the thread starts with
 	handler  lua.LValue     // xpcall message handler, or nil
 	started  bool
-	finished bool // the thread returned while its last call was pending
+	returned bool // fin ran: the function returned, its results are in the task's rv
 }
 
 // task is one scheduled coroutine (coroutine.spawn or the main chunk).
@@ -211,17 +211,6 @@ func (s *Scheduler) runTask(t *task) {
 			errv = nil
 			continue
 		}
-		if fr.finished {
-			// The thread returned the pending call's results (a tail call):
-			// vals are its return values.
-			if len(t.frames) == 1 {
-				s.finish(t)
-				break
-			}
-			s.popFrame(t, true)
-			vals = prependTrue(t, vals)
-			continue
-		}
 		t.trace = ""
 		var (
 			st  lua.ResumeState
@@ -232,10 +221,8 @@ func (s *Scheduler) runTask(t *task) {
 			fr.started = true
 			st, err, ret = s.vm.Resume(fr.th, fr.entry, vals...)
 		} else {
-			if n := callSiteResults(fr.th); n > len(vals) {
-				for len(vals) < n {
-					vals = append(vals, lua.LNil)
-				}
+			if n := callSiteResults(fr.th); n >= 0 {
+				vals = fitResults(vals, n)
 			}
 			st, err, ret = s.vm.Resume(fr.th, nil, vals...)
 		}
@@ -255,18 +242,20 @@ func (s *Scheduler) runTask(t *task) {
 			vals = append(t.rv[:0], lua.LFalse, fixBootPosition(ev, t.top()))
 			continue
 		}
-		pending := t.wait != waitNone || t.callPending
-		if st == lua.ResumeOK && !pending {
+		if st == lua.ResumeOK {
+			// The thread's function returned. The bootstrap keeps its frame
+			// below every suspension, so nothing can be pending here.
+			t.wait, t.callPending = waitNone, false
 			if len(t.frames) == 1 {
 				s.finish(t)
 				break
 			}
+			if !fr.returned {
+				t.rv = append(t.rv[:0], ret...) // cannot happen: fin always runs
+			}
 			s.popFrame(t, true)
-			vals = append(append(t.rv[:0], lua.LTrue), ret...)
+			vals = prependTrue(t, t.rv)
 			continue
-		}
-		if st == lua.ResumeOK {
-			fr.finished = true
 		}
 		if t.callPending {
 			t.callPending = false
@@ -350,18 +339,36 @@ func (s *Scheduler) prepare(t *task) {
 }
 
 // errorAt builds an error value for t's suspension point: "src:line: msg".
-// A thread that tail-called the failed operation has no frame left; the
-// position is then the one of the protected call below it.
 func (s *Scheduler) errorAt(t *task, msg string) lua.LValue {
-	for i := len(t.frames) - 1; i >= 0; i-- {
-		if fr := &t.frames[i]; !fr.finished {
-			if loc := location(fr.th); loc != "" {
-				return lua.LString(loc + ": " + msg)
-			}
-			break
-		}
+	if loc := t.where(); loc != "" {
+		return lua.LString(loc + ": " + msg)
 	}
 	return lua.LString(msg)
+}
+
+// where returns the "source:line" of the call t is suspended in. When the
+// thread's function tail-called the operation (its frame is gone, only the
+// bootstrap's is left), it is the position of the protected call below
+// (pcall, xpcall), or "" on the task's root thread.
+func (t *task) where() string {
+	for i := len(t.frames) - 1; i >= 0; i-- {
+		if loc := location(t.frames[i].th); loc != "" {
+			return loc
+		}
+	}
+	return ""
+}
+
+// fitResults pads vals with nil or truncates it to n values, as gopher-lua
+// does for a Go function's results at a call site expecting n of them.
+func fitResults(vals []lua.LValue, n int) []lua.LValue {
+	if len(vals) > n {
+		return vals[:n]
+	}
+	for len(vals) < n {
+		vals = append(vals, lua.LNil)
+	}
+	return vals
 }
 
 // convert turns a received item into a Lua value in a protected call (conv
@@ -374,18 +381,19 @@ func (s *Scheduler) convert(c *Channel, it item) (lua.LValue, lua.LValue) {
 		return it.lv, nil
 	}
 	var out lua.LValue = lua.LNil
-	errv := s.protect(func(L *lua.LState) int {
+	errv := s.protect(s.vm, func(L *lua.LState) int {
 		out = c.toLua(L, it)
 		return 0
 	}, nil)
 	return out, errv
 }
 
-// protect runs job as a Go function in a protected call on the main state
-// (not a coroutine); when into is non-nil the job's results are appended to
-// it. It returns the Lua error value, or nil.
-func (s *Scheduler) protect(job func(*lua.LState) int, into *[]lua.LValue) lua.LValue {
-	L := s.vm
+// protect runs job as a Go function in a protected call on L: the main
+// state, or a suspended coroutine thread (the call is made on top of the
+// thread's suspended frames and leaves them as they were). When into is
+// non-nil the job's results are appended to it. It returns the Lua error
+// value, or nil.
+func (s *Scheduler) protect(L *lua.LState, job func(*lua.LState) int, into *[]lua.LValue) lua.LValue {
 	top := L.GetTop()
 	s.pjob = job
 	L.Push(s.trampoline)
@@ -530,6 +538,23 @@ func (s *Scheduler) luaArm(L *lua.LState) int {
 	case t.top().handler != nil:
 		L.Panic = s.xpPanic
 	}
+	return 0
+}
+
+// luaFin is called by the bootstrap with the results of the thread's
+// function: it keeps them, with their exact count, in the task's rv for
+// runTask.
+func (s *Scheduler) luaFin(L *lua.LState) int {
+	t := s.current
+	if t == nil || len(t.frames) == 0 || t.top().th != L {
+		return 0
+	}
+	n := L.GetTop()
+	t.rv = t.rv[:0]
+	for i := 1; i <= n; i++ {
+		t.rv = append(t.rv, L.Get(i))
+	}
+	t.top().returned = true
 	return 0
 }
 
