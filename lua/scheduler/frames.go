@@ -126,3 +126,38 @@ func threadIdle(th *lua.LState) bool {
 	fr, ok := currentFrame(th)
 	return ok && fr.IsNil()
 }
+
+// registryLayout locates LState.reg.array (the thread's value stack), to
+// tell a thread whose value stack grew (gopher-lua never shrinks it).
+type registryLayout struct {
+	ok    bool
+	reg   int // index of LState.reg
+	array int // index of registry.array
+}
+
+var regLayout = discoverRegistry()
+
+func discoverRegistry() registryLayout {
+	var rl registryLayout
+	reg, ok := reflect.TypeFor[lua.LState]().FieldByName("reg")
+	if !ok || len(reg.Index) != 1 || reg.Type.Kind() != reflect.Pointer || reg.Type.Elem().Kind() != reflect.Struct {
+		return rl
+	}
+	arr, ok := reg.Type.Elem().FieldByName("array")
+	if !ok || len(arr.Index) != 1 || arr.Type != reflect.TypeFor[[]lua.LValue]() {
+		return rl
+	}
+	return registryLayout{ok: true, reg: reg.Index[0], array: arr.Index[0]}
+}
+
+// registryCap returns the capacity of th's value stack, or -1 if unknown.
+func registryCap(th *lua.LState) int {
+	if !regLayout.ok {
+		return -1
+	}
+	r := reflect.ValueOf(th).Elem().Field(regLayout.reg)
+	if r.IsNil() {
+		return -1
+	}
+	return r.Elem().Field(regLayout.array).Cap()
+}

@@ -182,9 +182,11 @@ func (s *Scheduler) thread() *lua.LState {
 	return th
 }
 
-// release returns a thread that ran to completion to the pool.
+// release returns a thread that ran to completion to the pool, unless its
+// value stack grew (gopher-lua never shrinks it: a pooled thread would keep
+// the memory of one large unpack or deep recursion for good).
 func (s *Scheduler) release(th *lua.LState, clean bool) {
-	if clean && len(s.pool) < maxPooledThreads && threadIdle(th) {
+	if clean && len(s.pool) < maxPooledThreads && threadIdle(th) && registryCap(th) <= th.Options.RegistrySize {
 		th.Dead = false
 		s.pool = append(s.pool, th)
 	}

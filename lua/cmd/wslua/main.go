@@ -124,7 +124,7 @@ done:
 		defer stopProfile()
 	}
 
-	L := glua.NewState()
+	L := lua.NewState()
 	defer L.Close()
 	lua.Open(L)
 	scheduler.Install(L)

@@ -1,0 +1,154 @@
+package lua
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/wslua/wslua/lua/scheduler"
+)
+
+// limitScripts are ordinary Lua 5.1 code that reference Lua runs and that
+// gopher-lua's default options stop (issue 10, item 3).
+var limitScripts = []struct {
+	name, body   string
+	defaultFails bool // with gopher-lua's default options
+}{
+	{"table.concat of 200,000 strings", `
+		local t = {}
+		for i = 1, 200000 do t[i] = "x" end
+		assert(#table.concat(t, ",") == 399999)`, true},
+	{"unpack of 5,000 values", `
+		local t = {}
+		for i = 1, 5000 do t[i] = i end
+		assert(select('#', unpack(t)) == 5000)
+		assert(math.max(unpack(t)) == 5000)`, false},
+	{"unpack of 200,000 values", `
+		local t = {}
+		for i = 1, 200000 do t[i] = i end
+		assert(select('#', unpack(t)) == 200000)`, true},
+	{"recursion 10,000 deep", `
+		local function depth(n) if n == 0 then return 0 end return 1 + depth(n - 1) end
+		assert(depth(10000) == 10000)`, true},
+}
+
+// limitPlaces are where the code runs: every kind of thread the scheduler
+// makes (the main chunk, a spawned coroutine, a pcall child thread).
+var limitPlaces = []struct{ name, wrap string }{
+	{"main chunk", "%s"},
+	{"spawned coroutine", "coroutine.spawn(function() %s end)"},
+	{"pcall in a coroutine", "coroutine.spawn(function() assert(pcall(function() %s end)) end)"},
+}
+
+func TestNewStateRunsOrdinaryLua(t *testing.T) {
+	for _, sc := range limitScripts {
+		for _, pl := range limitPlaces {
+			t.Run(sc.name+"/"+pl.name, func(t *testing.T) {
+				L := NewState()
+				defer L.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+				defer cancel()
+				require.NoError(t, scheduler.RunString(ctx, L, fmt.Sprintf(pl.wrap, sc.body)))
+			})
+		}
+	}
+}
+
+// TestDefaultStateHitsLimits shows what NewState fixes: the same scripts
+// fail in a state made with gopher-lua's defaults.
+func TestDefaultStateHitsLimits(t *testing.T) {
+	for _, sc := range limitScripts {
+		if !sc.defaultFails {
+			continue
+		}
+		t.Run(sc.name, func(t *testing.T) {
+			L := glua.NewState()
+			defer L.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+			defer cancel()
+			require.Error(t, scheduler.RunString(ctx, L, sc.body))
+		})
+	}
+}
+
+func TestNewStateLimitsStayFinite(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	defer cancel()
+	err := scheduler.RunString(ctx, L, `local function f() return 1 + f() end f()`)
+	require.ErrorContains(t, err, "stack overflow")
+}
+
+// coroutineHeap returns the Go heap, in bytes, that n parked coroutines of
+// a state made by newState hold (measured with runtime.MemStats after a GC,
+// divided by n).
+func coroutineHeap(t testing.TB, newState func() *glua.LState, n int) float64 {
+	L := newState()
+	defer L.Close()
+	L.SetGlobal("N", glua.LNumber(n))
+	measured := false
+	var before runtime.MemStats
+	var per float64
+	L.SetGlobal("measure", L.NewFunction(func(L *glua.LState) int {
+		var after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		per = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
+		measured = true
+		return 0
+	}))
+	L.SetGlobal("start", L.NewFunction(func(L *glua.LState) int {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		return 0
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	defer cancel()
+	require.NoError(t, scheduler.RunString(ctx, L, `
+		local gate = channel.new()
+		start()
+		for i = 1, N do coroutine.spawn(function() gate:receive() end) end
+		coroutine.yield() -- every coroutine runs and parks on the gate
+		measure()
+		gate:close()`))
+	require.True(t, measured)
+	return per
+}
+
+// TestCoroutineHeap reports the Go heap per parked coroutine with
+// gopher-lua's default options and with StateOptions, and checks that
+// StateOptions does not cost more.
+//
+//	go test -run TestCoroutineHeap -v ./lua/
+func TestCoroutineHeap(t *testing.T) {
+	const n = 2000
+	def := coroutineHeap(t, func() *glua.LState { return glua.NewState() }, n)
+	ours := coroutineHeap(t, NewState, n)
+	t.Logf("Go heap per parked coroutine: gopher-lua defaults %.0f B, StateOptions %.0f B", def, ours)
+	require.Less(t, ours, def)
+}
+
+func TestTableConcat(t *testing.T) {
+	tests := []struct{ expr, want string }{
+		{`table.concat({1, 2.5, "a"}, "-")`, "1-2.5-a"},
+		{`table.concat({})`, ""},
+		{`table.concat({"a", "b", "c"}, ",", 2)`, "b,c"},
+		{`table.concat({"a", "b", "c"}, ",", 2, 2)`, "b"},
+		{`table.concat({"a", "b"}, ",", 3)`, ""},
+		{`table.concat({"a", "b"}, 0)`, "a0b"},
+		{`select(2, pcall(table.concat, {1, {}, 3}))`, "<string>:1: invalid value (at index 2) in table for concat"},
+		{`select(2, pcall(table.concat, {1, 2}, ",", 1, 3))`, "<string>:1: invalid value (at index 3) in table for concat"},
+		{`select(2, pcall(function() local s = table.concat({1, 2}, {}) return s end))`, "<string>:1: bad argument #2 to concat (string expected, got table)"},
+	}
+	L := NewState()
+	defer L.Close()
+	for _, tc := range tests {
+		require.NoError(t, L.DoString("result = "+tc.expr), tc.expr)
+		require.Equal(t, tc.want, L.GetGlobal("result").String(), tc.expr)
+	}
+}
