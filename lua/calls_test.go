@@ -117,6 +117,10 @@ var callOps = []callOp{
 	{"ch:receive closed", `local ch = channel.new() ch:close() return ch.receive, {n = 1, ch}`, []string{"nil", "false"}},
 	{"ch:receive of a message", `local c = assert(websocket.connect(WS .. "/")) assert(c:send("m"))
 		local ch = c:receive() return ch.receive, {n = 1, ch}`, []string{"table", "true"}},
+	{"client:read", `local c = assert(websocket.connect(WS .. "/")) assert(c:send("m")) return c.read, {n = 2, c, "5s"}`, []string{"table"}},
+	{"client:read timeout", `local c = assert(websocket.connect(WS .. "/")) return c.read, {n = 2, c, 1}`, []string{"nil", "string"}},
+	{"client:read closed", `local c = assert(websocket.connect(WS .. "/")) assert(c:close()) assert(c:read().type == "close")
+		return c.read, {n = 1, c}`, []string{"nil", "string"}},
 	{"select ready", `local ch = channel.new(1) ch:send(1) return channel.select, {n = 1, {ch:case_receive()}}`, []string{"table"}},
 	{"select blocking", `local ch = channel.new()
 		coroutine.spawn(function() time.sleep(1) ch:send(1) end)

@@ -32,6 +32,7 @@ var clientMethods = map[string]glua.LGFunction{
 	"ping":       clientPing,
 	"close":      clientClose,
 	"receive":    clientReceive,
+	"read":       clientRead,
 	"protocol":   clientProtocol,
 	"extensions": clientExtensions,
 }

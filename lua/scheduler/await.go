@@ -105,8 +105,15 @@ func (s *Scheduler) finishAwait(t *task) {
 		return
 	}
 	done, res := t.awaitDone, t.awaitRes
+	s.finishOnThread(t, func(L *lua.LState) int { return done(L, res) })
+}
+
+// finishOnThread runs job, the done function of a suspended operation, on
+// t's waiting thread in a protected call: its results become the values t
+// resumes with, a Lua error it raises is raised at t's suspension point.
+func (s *Scheduler) finishOnThread(t *task, job func(L *lua.LState) int) {
 	t.rv = t.rv[:0]
-	errv := s.protect(t.top().th, func(L *lua.LState) int { return done(L, res) }, &t.rv)
+	errv := s.protect(t.top().th, job, &t.rv)
 	if errv != nil {
 		// gopher-lua gives the message the position of the nearest Lua
 		// frame: none (" ") or the bootstrap's when the operation was

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -440,7 +441,7 @@ func channelMetatable(L *lua.LState) *lua.LTable {
 		"cap":          chCap,
 	})
 	mt.RawSetString("__index", methods)
-	mt.RawSetString("__len", L.NewFunction(chLen))
+	mt.RawSetString("__len", L.NewFunction(chLenOp))
 	mt.RawSetString("__tostring", L.NewFunction(chToString))
 	mt.RawSetString("__metatable", lua.LString("channel"))
 	return mt
@@ -459,6 +460,7 @@ func checkChannel(L *lua.LState, n int) *Channel {
 // chReceive implements ch:receive() -> value, ok.
 func chReceive(L *lua.LState) int {
 	c := checkChannel(L, 1)
+	maxArgs(L, 1, 1, "ch:receive()", "to wait with a timeout use channel.select with a time.after(d):case_receive() case")
 	s := c.sched(L)
 	t := blockingTask(s, L, "channel receive")
 	c.mu.Lock()
@@ -470,7 +472,10 @@ func chReceive(L *lua.LState) int {
 	}
 	if t == nil {
 		c.mu.Unlock()
-		return c.plainReceive(L)
+		v, ok, _ := c.plainReceive(L, -1)
+		L.Push(v)
+		L.Push(lua.LBool(ok))
+		return 2
 	}
 	t.w = waiter{t: t}
 	c.recvq.push(&t.w)
@@ -479,12 +484,20 @@ func chReceive(L *lua.LState) int {
 	return L.Yield()
 }
 
-// plainReceive blocks the calling goroutine (no scheduler is running).
-func (c *Channel) plainReceive(L *lua.LState) int {
+// plainReceive blocks the calling goroutine (no scheduler is running)
+// until a value arrives, the channel is closed and drained (ok false) or
+// the timeout (if not negative) elapses (timedOut true).
+func (c *Channel) plainReceive(L *lua.LState, timeout time.Duration) (v lua.LValue, ok, timedOut bool) {
 	var done <-chan struct{}
 	ctx := L.Context()
 	if ctx != nil {
 		done = ctx.Done()
+	}
+	var expired <-chan time.Time
+	if timeout >= 0 {
+		tm := time.NewTimer(timeout)
+		defer tm.Stop()
+		expired = tm.C
 	}
 	w := &waiter{notify: make(chan struct{}, 1)}
 	for {
@@ -493,9 +506,7 @@ func (c *Channel) plainReceive(L *lua.LState) int {
 		if got {
 			c.plainq.remove(w)
 			c.mu.Unlock()
-			L.Push(c.toLua(L, it))
-			L.Push(lua.LBool(ok))
-			return 2
+			return c.toLua(L, it), ok, false
 		}
 		if !w.queued {
 			c.plainq.push(w)
@@ -503,6 +514,11 @@ func (c *Channel) plainReceive(L *lua.LState) int {
 		c.mu.Unlock()
 		select {
 		case <-w.notify:
+		case <-expired:
+			c.mu.Lock()
+			c.plainq.remove(w)
+			c.mu.Unlock()
+			return lua.LNil, false, true
 		case <-done:
 			c.mu.Lock()
 			c.plainq.remove(w)
@@ -515,6 +531,7 @@ func (c *Channel) plainReceive(L *lua.LState) int {
 // chSend implements ch:send(v).
 func chSend(L *lua.LState) int {
 	c := checkChannel(L, 1)
+	maxArgs(L, 1, 2, "ch:send(v)", "one value per send: send a table for several")
 	v := L.Get(2)
 	s := c.sched(L)
 	t := blockingTask(s, L, "channel send")
@@ -550,6 +567,7 @@ func chSend(L *lua.LState) int {
 // (CloseGo) is a no-op.
 func chClose(L *lua.LState) int {
 	c := checkChannel(L, 1)
+	maxArgs(L, 1, 1, "ch:close()", "")
 	c.mu.Lock()
 	if c.closed {
 		byLua := c.luaClosed
@@ -567,6 +585,16 @@ func chClose(L *lua.LState) int {
 
 func chLen(L *lua.LState) int {
 	c := checkChannel(L, 1)
+	maxArgs(L, 1, 1, "ch:len()", "")
+	return pushLen(L, c)
+}
+
+// chLenOp is the # operator (gopher-lua passes the operand twice).
+func chLenOp(L *lua.LState) int {
+	return pushLen(L, checkChannel(L, 1))
+}
+
+func pushLen(L *lua.LState, c *Channel) int {
 	c.mu.Lock()
 	n := c.buf.len()
 	c.mu.Unlock()
@@ -575,7 +603,9 @@ func chLen(L *lua.LState) int {
 }
 
 func chCap(L *lua.LState) int {
-	L.Push(lua.LNumber(checkChannel(L, 1).size))
+	c := checkChannel(L, 1)
+	maxArgs(L, 1, 1, "ch:cap()", "")
+	L.Push(lua.LNumber(c.size))
 	return 1
 }
 
@@ -587,6 +617,7 @@ func chToString(L *lua.LState) int {
 
 // luaChannelNew implements channel.new([size]).
 func (s *Scheduler) luaChannelNew(L *lua.LState) int {
+	maxArgs(L, 0, 1, "channel.new([size])", "")
 	size := 0
 	if v := L.Get(1); v != lua.LNil {
 		n, ok := v.(lua.LNumber)

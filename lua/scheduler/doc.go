@@ -30,6 +30,14 @@
 //	time.sleep(d)              -- d: number of milliseconds, or a Go duration string ("250ms", "5s")
 //	time.after(d)              -- channel (buffer 1) receiving the Unix time (seconds) once after d
 //
+// No function ignores an argument it does not take: ch:receive(100),
+// time.sleep(1, 2), coroutine.yield(v) in a spawned coroutine (nothing would
+// receive v) or a select table with a key other than 1..n and default raise
+// an error naming the call.
+//
+// Go functions wait for a value with a time limit with Channel.Receive
+// (the websocket client's client:read(timeout) is built on it).
+//
 // The channel global replaces gopher-lua's own channel module (whose
 // receive returns ok, v and blocks the whole VM), also in package.loaded.
 // The time table is added to an existing global "time" table if there is

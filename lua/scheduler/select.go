@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 
@@ -29,6 +30,10 @@ type selectOp struct {
 	it     item   // received item (receive case)
 	ok     bool   // receive: false when closed; send: true
 	errMsg string // send case on a channel that got closed
+
+	// finish, when set, pushes the results instead of the select table
+	// (Channel.Receive); it runs like an Await done function.
+	finish func(L *lua.LState, idx int, v lua.LValue, ok bool) int
 }
 
 // unqueue removes the select's remaining waiters from their channels.
@@ -75,12 +80,16 @@ func newCase(L *lua.LState, cs *selCase) int {
 
 // chCaseReceive implements ch:case_receive().
 func chCaseReceive(L *lua.LState) int {
-	return newCase(L, &selCase{c: checkChannel(L, 1)})
+	c := checkChannel(L, 1)
+	maxArgs(L, 1, 1, "ch:case_receive()", "")
+	return newCase(L, &selCase{c: c})
 }
 
 // chCaseSend implements ch:case_send(v).
 func chCaseSend(L *lua.LState) int {
-	return newCase(L, &selCase{c: checkChannel(L, 1), send: true, val: L.Get(2)})
+	c := checkChannel(L, 1)
+	maxArgs(L, 1, 2, "ch:case_send(v)", "one value per send: send a table for several")
+	return newCase(L, &selCase{c: c, send: true, val: L.Get(2)})
 }
 
 func checkCase(L *lua.LState, v lua.LValue, n int) selCase {
@@ -118,6 +127,7 @@ func (s *Scheduler) luaSelect(L *lua.LState) int {
 			cases = append(cases, checkCase(L, v, i))
 		}
 		dflt = tbl.RawGetString("default")
+		checkSelectKeys(L, tbl, len(cases))
 	} else {
 		for i := 1; i <= L.GetTop(); i++ {
 			cases = append(cases, checkCase(L, L.Get(i), i))
@@ -149,7 +159,13 @@ func (s *Scheduler) luaSelect(L *lua.LState) int {
 	if t == nil {
 		return s.plainSelect(L, cases)
 	}
-	sel := &selectOp{t: t, cases: cases, waiters: make([]waiter, len(cases))}
+	return s.parkSelect(L, t, &selectOp{t: t, cases: cases})
+}
+
+// parkSelect queues sel's waiters on their channels and suspends t.
+func (s *Scheduler) parkSelect(L *lua.LState, t *task, sel *selectOp) int {
+	cases := sel.cases
+	sel.waiters = make([]waiter, len(cases))
 	for i := range cases {
 		w := &sel.waiters[i]
 		*w = waiter{sel: sel, caseIx: i, val: cases[i].val}
@@ -239,6 +255,10 @@ func (s *Scheduler) finishSelect(t *task) {
 		}
 		v = lv
 	}
+	if sel.finish != nil {
+		s.finishOnThread(t, func(L *lua.LState) int { return sel.finish(L, sel.idx, v, sel.ok) })
+		return
+	}
 	t.rv = append(t.rv[:0], selectResult(s.vm, cs.c, sel.idx, v, sel.ok))
 }
 
@@ -289,4 +309,31 @@ func (s *Scheduler) trySelectPlain(L *lua.LState, cases []selCase, unregister fu
 		}
 	}()
 	return s.trySelect(L, cases)
+}
+
+func describeKey(k lua.LValue) string {
+	switch k := k.(type) {
+	case lua.LString:
+		return fmt.Sprintf("%q", string(k))
+	case lua.LNumber:
+		return k.String()
+	default:
+		return "of type " + k.Type().String()
+	}
+}
+
+// checkSelectKeys raises an error for a key of the select table that is
+// neither a case position (1..n) nor "default": a misspelt default, a
+// timeout field or a case after a hole would otherwise be ignored.
+func checkSelectKeys(L *lua.LState, tbl *lua.LTable, n int) {
+	tbl.ForEach(func(k, _ lua.LValue) {
+		if k == lua.LString("default") {
+			return
+		}
+		if i, ok := k.(lua.LNumber); ok && float64(i) == float64(int(i)) && int(i) >= 1 && int(i) <= n {
+			return
+		}
+		L.RaiseError("channel.select: unexpected key %s in the case table (want cases at 1..%d without holes, and default; "+
+			"for a timeout add time.after(d):case_receive())", describeKey(k), n)
+	})
 }

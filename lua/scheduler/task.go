@@ -605,10 +605,12 @@ func (s *Scheduler) luaSpawn(L *lua.LState) int {
 }
 
 // luaYield implements coroutine.yield: in a scheduled coroutine it lets the
-// other coroutines run (values are ignored and it returns nothing); in a
-// coroutine created with coroutine.create/wrap it behaves as usual.
+// other coroutines run and returns nothing (values raise an error: nothing
+// would receive them); in a coroutine created with coroutine.create/wrap it
+// behaves as usual.
 func (s *Scheduler) luaYield(L *lua.LState) int {
 	if s.running && s.current != nil && len(s.current.frames) > 0 && s.current.top().th == L {
+		maxArgs(L, 0, 0, "coroutine.yield()", "in a coroutine.spawn coroutine nothing receives the values: use a channel")
 		t := blockingTask(s, L, "coroutine.yield")
 		t.wait = waitYield
 		return L.Yield()

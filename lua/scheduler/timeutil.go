@@ -195,6 +195,7 @@ func (c *Channel) offerGo(v lua.LValue) {
 // L.Context() raises its error).
 func (s *Scheduler) luaSleep(L *lua.LState) int {
 	d := CheckDuration(L, 1)
+	maxArgs(L, 0, 1, "time.sleep(d)", "")
 	t := blockingTask(s, L, "time.sleep")
 	if t == nil {
 		if d <= 0 {
@@ -228,6 +229,7 @@ func (s *Scheduler) luaSleep(L *lua.LState) int {
 // channel is never closed (like Go's time.After).
 func (s *Scheduler) luaAfter(L *lua.LState) int {
 	d := CheckDuration(L, 1)
+	maxArgs(L, 0, 1, "time.after(d)", "")
 	c := newChannel(L, 1, nil, s)
 	if s.running {
 		s.addTimer(d, nil, c)
