@@ -24,3 +24,14 @@ func TestInterpreterLimits(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Equal(t, "399999\n5000\n10000\n10000\n", out)
 }
+
+// wslua installs the json module.
+func TestJSONInstalled(t *testing.T) {
+	p := writeScript(t, `
+		local v = assert(json.decode('{"a": [1, 2]}'))
+		print(json.encode(v), require("json") == json)
+	`)
+	code, out, errOut := runCmd(t, p)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "{\"a\":[1,2]}\ttrue\n", out)
+}

@@ -40,6 +40,7 @@ import (
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/wslua/wslua/lua"
+	"github.com/wslua/wslua/lua/luajson"
 	"github.com/wslua/wslua/lua/scheduler"
 	"github.com/wslua/wslua/testserver"
 )
@@ -127,6 +128,7 @@ done:
 	L := lua.NewState()
 	defer L.Close()
 	lua.Open(L)
+	luajson.Open(L)
 	scheduler.Install(L)
 	setPrint(L, stdout)
 	setArgs(L, script, scriptArgs)
