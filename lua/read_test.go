@@ -94,3 +94,21 @@ func TestClientReadWithoutScheduler(t *testing.T) {
 		print(c:read())`))
 	require.Equal(t, "nil\ttimeout\nx\nclose\nnil\tclosed\n", out.String())
 }
+
+// TestReadInForInIterator documents why there is no client:messages():
+// gopher-lua calls a for-in iterator from a nested VM loop, where a call
+// that may suspend raises instead (whether or not a message is waiting).
+func TestReadInForInIterator(t *testing.T) {
+	s := newServer(t, nil)
+	out, err := runLua(t, nil, s.URL(), `
+		local c = assert(websocket.connect(WS .. "/"))
+		assert(c:send("m"))
+		local ok, e = pcall(function()
+			for msg in function() return c:read() end do print(msg.data) end
+		end)
+		print(ok, e:match("non%-yieldable") ~= nil)
+		local msg = c:read()
+		print(msg.data)`)
+	require.NoError(t, err, out)
+	require.Equal(t, "false\ttrue\nm\n", out)
+}

@@ -57,16 +57,38 @@
 // block: inside a scheduled coroutine the function runs on a child thread
 // of the coroutine. Anywhere else they are gopher-lua's.
 //
-// # Non-yieldable contexts
+// # Limits of the runtime
 //
-// gopher-lua cannot yield across a Go function that calls Lua (table.sort,
-// string.gsub with a function, a module callback) nor across a metamethod
-// or a for-in iterator call, and a coroutine created with coroutine.create
-// or coroutine.wrap yields to its own resumer. A blocking call made there
-// while Run is active raises "blocking call from a non-yieldable context";
-// Await instead runs its work synchronously. The check is made for every
-// potentially blocking call, whether or not it would actually block, so
-// behaviour never depends on timing.
+// gopher-lua can suspend a coroutine only when the blocking call was made
+// directly from Lua code that the scheduler resumed. A blocking call made
+// anywhere else while Run is active raises "blocking call from a
+// non-yieldable context" (Await instead runs its work synchronously). The
+// check is made for every potentially blocking call, whether or not it
+// would actually block, so behaviour never depends on timing. The cases,
+// and the pattern to use instead:
+//
+//   - Inside a coroutine made by coroutine.create or coroutine.wrap: it
+//     yields to its own resumer, not to the scheduler. Use coroutine.spawn
+//     and a channel (a generator becomes a producer coroutine sending on a
+//     channel).
+//   - Inside a for-in iterator: gopher-lua's OP_TFORLOOP calls the iterator
+//     through a nested VM loop, so a suspension there would return into the
+//     for loop instead of the scheduler. This is why the websocket client
+//     has no client:messages() iterator: loop with
+//     `while true do local msg = client:read() if not msg then break end ... end`
+//     or with ch:receive().
+//   - Inside a metamethod (__index, __tostring, __eq...) or a Go function
+//     that calls Lua (table.sort's comparator, string.gsub's function, a
+//     module callback): make the blocking call before or after.
+//   - Scheduling is cooperative: a coroutine looping without a blocking
+//     call keeps the others waiting (call coroutine.yield() or
+//     time.sleep(0)); the Run's context still interrupts it.
+//   - coroutine.yield in a spawned coroutine takes and returns no values;
+//     xpcall(f, handler) passes no extra arguments to f (Lua 5.1).
+//   - The interpreter limits are those of the state's gopher-lua Options
+//     (lua.StateOptions in the wslua command: 12,000 nested calls, a value
+//     stack of up to 1,048,576 values per thread); coroutine threads copy
+//     the options of the state.
 //
 // # Without a running scheduler
 //
