@@ -31,7 +31,7 @@ func BenchmarkPingPong(b *testing.B) {
 	benchScript(b, `
 		local ping, pong = channel.new(), channel.new()
 		coroutine.spawn(function()
-			for i = 1, N do pong:send(ping:receive()) end
+			for i = 1, N do local v = ping:receive() pong:send(v) end
 		end)
 		for i = 1, N do ping:send(i) pong:receive() end`)
 }
