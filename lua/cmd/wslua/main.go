@@ -112,6 +112,12 @@ func setProcs() {
 // run is the whole command, minus the process and its signals: it returns
 // the exit status. Cancelling ctx is what the first SIGINT does.
 func run(ctx context.Context, args []string, sio stdio) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "connect":
+			return runConnect(ctx, args[1:], sio)
+		}
+	}
 	return runScript(ctx, args, sio)
 }
 

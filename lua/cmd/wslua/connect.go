@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wslua/wslua/handshake"
+	"github.com/wslua/wslua/protocol"
+)
+
+// Defaults of wslua connect's flags.
+const (
+	// defaultDialTimeout bounds connecting: a host that accepts and never
+	// answers must not hang a person at the keyboard (gorilla's default
+	// dialer uses the same 45 s).
+	defaultDialTimeout = 45 * time.Second
+	// defaultCloseTimeout is protocol.Conn's default close timeout.
+	defaultCloseTimeout = 5 * time.Second
+	// defaultMaxMessageSize is websocket.connect's default max_message_size.
+	defaultMaxMessageSize = 16 << 20
+)
+
+// runConnect is wslua connect.
+func runConnect(ctx context.Context, args []string, sio stdio) int {
+	cfg, code, done := parseConnectArgs(args, sio.out, sio.err)
+	if done {
+		return code
+	}
+	s := &session{cfg: cfg, sio: sio, tty: isTerminal(sio.in)}
+	return s.run(ctx)
+}
+
+// session is one wslua connect run.
+type session struct {
+	cfg  *connectConfig
+	sio  stdio
+	tty  bool // standard input is a terminal: interactive output
+	conn *protocol.Conn
+
+	events chan event // from the reader goroutine, in wire order
+}
+
+// eventKind says what an event is.
+type eventKind int
+
+const (
+	evMessage eventKind = iota
+	evPing
+	evPong
+	evEnd // the connection ended: err says how
+)
+
+// event is what the reader goroutine hands over to the session's loop.
+type event struct {
+	kind eventKind
+	typ  protocol.MessageType
+	data []byte
+	err  error
+}
+
+// input is what the standard input goroutine hands over: a message to send,
+// or the end of input (eof, with err set if reading failed).
+type input struct {
+	data []byte
+	eof  bool
+	err  error
+}
+
+// run dials, then relays between standard input and the connection until
+// the connection ends; it returns the exit status.
+func (s *session) run(ctx context.Context) int {
+	s.events = make(chan event, 16)
+	s.cfg.dial.Conn.OnPing = func(p []byte) { s.events <- event{kind: evPing, data: clone(p)} }
+	s.cfg.dial.Conn.OnPong = func(p []byte) { s.events <- event{kind: evPong, data: clone(p)} }
+	if s.cfg.tls != nil {
+		tc, err := s.cfg.tls.Config()
+		if err != nil {
+			fmt.Fprintf(s.sio.err, "wslua: websocket: %v\n", err)
+			return exitFailure
+		}
+		s.cfg.dial.TLSConfig = tc
+	}
+	conn, resp, err := handshake.Dial(ctx, s.cfg.url, &s.cfg.dial)
+	if s.cfg.showHandshake && resp != nil {
+		writeHandshake(s.sio.err, resp)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(s.sio.err, "wslua: interrupted")
+			return exitInterrupted
+		}
+		fmt.Fprintf(s.sio.err, "wslua: %v\n", dialError(err, s.cfg.dial.DialTimeout))
+		return exitFailure
+	}
+	s.conn = conn
+	defer conn.CloseNow()
+	if s.tty {
+		fmt.Fprintf(s.sio.err, "connected to %s%s; Ctrl-D closes (1000), Ctrl-C closes (1001)\n", displayURL(s.cfg.url), connDetails(conn))
+	}
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		s.read()
+	}()
+	defer func() { <-readerDone }()
+	return s.loop(ctx)
+}
+
+// dialError returns the error websocket.connect reports for a failed dial
+// (lua/connect.go): a dial timeout names the option.
+func dialError(err error, dialTimeout time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) && dialTimeout > 0 {
+		return fmt.Errorf("%w (dial_timeout %v exceeded)", err, dialTimeout)
+	}
+	return err
+}
+
+// read reads messages until the connection ends, handing them to the loop.
+func (s *session) read() {
+	for {
+		typ, p, err := s.conn.Read(context.Background())
+		if err != nil {
+			s.events <- event{kind: evEnd, err: err}
+			return
+		}
+		s.events <- event{kind: evMessage, typ: typ, data: p}
+	}
+}
+
+func clone(p []byte) []byte { return append([]byte(nil), p...) }
+
+// closer runs Close in a goroutine (with a dedicated reader, Close waits
+// for the reader, which waits for the loop) and remembers who began.
+type closer struct {
+	started bool
+	code    protocol.StatusCode
+	done    chan error // Close's result
+}
+
+func (c *closer) start(conn *protocol.Conn, code protocol.StatusCode) {
+	if c.started {
+		return
+	}
+	c.started, c.code, c.done = true, code, make(chan error, 1)
+	go func() { c.done <- conn.Close(code, "") }()
+}
+
+// sentFirst waits for Close and reports whether this side's close frame
+// went out first (Close returns ErrClosed when the peer's came first).
+func (c *closer) sentFirst() bool {
+	return c.started && <-c.done == nil
+}
+
+// loop relays until the connection ends.
+func (s *session) loop(ctx context.Context) int {
+	inputs := make(chan input)
+	stopInput := make(chan struct{})
+	defer close(stopInput)
+	go s.readInput(inputs, stopInput)
+
+	var (
+		cl          closer
+		interrupted = ctx.Done()
+		wasStopped  bool
+		inputDone   bool
+		received    int
+	)
+	for {
+		select {
+		case ev := <-s.events:
+			switch ev.kind {
+			case evMessage:
+				if s.cfg.once && received > 0 {
+					continue // --once prints one message
+				}
+				received++
+				s.printMessage(ev.typ, ev.data)
+				if s.cfg.once && inputDone {
+					cl.start(s.conn, protocol.StatusNormalClosure)
+				}
+			case evPing, evPong:
+				if s.cfg.showPing {
+					s.printControl(ev.kind, ev.data)
+				}
+			case evEnd:
+				return s.finish(ev.err, &cl, wasStopped)
+			}
+		case in := <-inputs:
+			if in.eof {
+				inputs = nil
+				inputDone = true
+				if in.err != nil {
+					fmt.Fprintf(s.sio.err, "wslua: reading standard input: %v\n", in.err)
+				}
+				if !s.cfg.once || received > 0 {
+					cl.start(s.conn, protocol.StatusNormalClosure)
+				}
+				continue
+			}
+			s.send(ctx, in.data)
+		case <-interrupted:
+			interrupted = nil
+			wasStopped = true
+			if !cl.started {
+				fmt.Fprintf(s.sio.err, "wslua: interrupted: closing with 1001 (waiting up to %v for the server's close reply); Ctrl-C again to quit\n", closeTimeout(s.cfg))
+				cl.start(s.conn, protocol.StatusGoingAway)
+			}
+		}
+	}
+}
+
+// closeTimeout returns the close timeout in force.
+func closeTimeout(cfg *connectConfig) time.Duration {
+	if d := cfg.dial.Conn.CloseTimeout; d > 0 {
+		return d
+	}
+	return defaultCloseTimeout
+}
+
+// send sends one message read from standard input.
+func (s *session) send(ctx context.Context, p []byte) {
+	typ := protocol.MessageText
+	if s.cfg.binary {
+		typ = protocol.MessageBinary
+	} else if !utf8.Valid(p) {
+		fmt.Fprintln(s.sio.err, "wslua: not sent: the line is not valid UTF-8 (use --binary)")
+		return
+	}
+	if err := s.conn.Write(ctx, typ, p); err != nil && ctx.Err() == nil && !errors.Is(err, protocol.ErrClosed) {
+		fmt.Fprintf(s.sio.err, "wslua: send: %v\n", err)
+	}
+}
+
+// readInput reads standard input and hands it over: lines (without their
+// line ending), or with --binary on a pipe all of it as one message. It
+// ends after the end of input or when stop is closed.
+func (s *session) readInput(inputs chan<- input, stop <-chan struct{}) {
+	hand := func(in input) bool {
+		select {
+		case inputs <- in:
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	if s.cfg.binary && !s.tty {
+		p, err := io.ReadAll(io.LimitReader(s.sio.in, s.cfg.maxMessageSize+1))
+		if err == nil && int64(len(p)) > s.cfg.maxMessageSize {
+			err = fmt.Errorf("more than --max-message-size (%d bytes): not sent", s.cfg.maxMessageSize)
+		} else if err == nil && !hand(input{data: p}) {
+			return
+		}
+		hand(input{eof: true, err: err})
+		return
+	}
+	br := bufio.NewReader(s.sio.in)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 && (err == nil || err == io.EOF) {
+			line = trimLineEnd(line)
+			if !hand(input{data: line}) {
+				return
+			}
+		}
+		if err != nil {
+			if err == io.EOF || errors.Is(err, os.ErrClosed) {
+				err = nil
+			}
+			hand(input{eof: true, err: err})
+			return
+		}
+	}
+}
+
+// trimLineEnd removes a trailing "\n" or "\r\n".
+func trimLineEnd(line []byte) []byte {
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+	}
+	return line
+}
+
+// finish reports how the connection ended and returns the exit status.
+func (s *session) finish(err error, cl *closer, interrupted bool) int {
+	weStarted := cl.sentFirst()
+	var ce *protocol.CloseError
+	if !errors.As(err, &ce) {
+		ce = &protocol.CloseError{Code: protocol.StatusAbnormalClosure, Err: err}
+	}
+	line, ok := closeSummary(ce, weStarted, cl.code, closeTimeout(s.cfg))
+	switch {
+	case interrupted:
+		fmt.Fprintln(s.sio.err, line)
+		return exitInterrupted
+	case ok:
+		if s.tty {
+			fmt.Fprintln(s.sio.err, line)
+		}
+		return exitOK
+	default:
+		if s.tty {
+			fmt.Fprintln(s.sio.err, line)
+		} else {
+			fmt.Fprintf(s.sio.err, "wslua: %s\n", line)
+		}
+		return exitFailure
+	}
+}
+
+// closeSummary describes the end of the connection in one line, and
+// reports whether it was a normal close: a close with 1000 started by the
+// server, or started here with 1000 and answered.
+func closeSummary(ce *protocol.CloseError, weStarted bool, sent protocol.StatusCode, timeout time.Duration) (string, bool) {
+	switch {
+	case ce.Remote && weStarted:
+		return fmt.Sprintf("closed by us with %s; the server replied %s", codeText(sent, ""), codeText(ce.Code, ce.Reason)),
+			sent == protocol.StatusNormalClosure
+	case ce.Remote:
+		return "closed by the server with " + codeText(ce.Code, ce.Reason), ce.Code == protocol.StatusNormalClosure
+	case weStarted && errors.Is(ce.Err, os.ErrDeadlineExceeded):
+		return fmt.Sprintf("closed by us with %s; no close reply from the server within %v", codeText(sent, ""), timeout), false
+	case weStarted && ce.Err == nil:
+		return "closed by us with " + codeText(sent, ""), false
+	}
+	cause := "connection lost"
+	if ce.Err != nil {
+		cause = ce.Err.Error()
+	}
+	return fmt.Sprintf("connection failed with %s: %s", codeText(ce.Code, ""), cause), false
+}
