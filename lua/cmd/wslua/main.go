@@ -116,6 +116,8 @@ func run(ctx context.Context, args []string, sio stdio) int {
 		switch args[0] {
 		case "connect":
 			return runConnect(ctx, args[1:], sio)
+		case "serve":
+			return runServe(ctx, args[1:], sio)
 		}
 	}
 	return runScript(ctx, args, sio)

@@ -62,3 +62,13 @@ func TestConnectTerminalCtrlC(t *testing.T) {
 	require.Less(t, time.Since(start), 10*time.Second)
 	term.waitFor(t, "wslua: interrupted again: quitting\n")
 }
+
+// wslua serve at a terminal: Ctrl-C stops it with status 0.
+func TestServeTerminalCtrlC(t *testing.T) {
+	term := startInTerminal(t, wslua(t, "serve"))
+	term.waitFor(t, "(Ctrl-C stops)\n")
+	term.waitFor(t, "  /raw ")
+	term.typeIn(t, "\x03")
+	term.waitFor(t, "wslua serve: stopped\n")
+	require.Equal(t, exitOK, waitExit(t, term.cmd, 20*time.Second))
+}
