@@ -32,7 +32,7 @@ func runConnect(ctx context.Context, args []string, sio stdio) int {
 	if done {
 		return code
 	}
-	s := &session{cfg: cfg, sio: sio, tty: isTerminal(sio.in)}
+	s := &session{cfg: cfg, sio: sio, tty: isTerminal(sio.in), stopping: make(chan struct{})}
 	return s.run(ctx)
 }
 
@@ -43,7 +43,8 @@ type session struct {
 	tty  bool // standard input is a terminal: interactive output
 	conn *protocol.Conn
 
-	events chan event // from the reader goroutine, in wire order
+	events   chan event    // from the reader goroutine, in wire order
+	stopping chan struct{} // closed at the first interrupt: send no more
 }
 
 // eventKind says what an event is.
@@ -64,12 +65,11 @@ type event struct {
 	err  error
 }
 
-// input is what the standard input goroutine hands over: a message to send,
-// or the end of input (eof, with err set if reading failed).
-type input struct {
-	data []byte
-	eof  bool
-	err  error
+// note is what the standard input goroutine tells the loop: a warning to
+// print, or the end of input (eof, after every message was sent).
+type note struct {
+	warning string
+	eof     bool
 }
 
 // run dials, then relays between standard input and the connection until
@@ -159,10 +159,10 @@ func (c *closer) sentFirst() bool {
 
 // loop relays until the connection ends.
 func (s *session) loop(ctx context.Context) int {
-	inputs := make(chan input)
+	notes := make(chan note)
 	stopInput := make(chan struct{})
 	defer close(stopInput)
-	go s.readInput(inputs, stopInput)
+	go s.pump(notes, stopInput)
 
 	var (
 		cl          closer
@@ -191,22 +191,21 @@ func (s *session) loop(ctx context.Context) int {
 			case evEnd:
 				return s.finish(ev.err, &cl, wasStopped)
 			}
-		case in := <-inputs:
-			if in.eof {
-				inputs = nil
+		case n := <-notes:
+			if n.warning != "" {
+				fmt.Fprintf(s.sio.err, "wslua: %s\n", n.warning)
+			}
+			if n.eof {
+				notes = nil
 				inputDone = true
-				if in.err != nil {
-					fmt.Fprintf(s.sio.err, "wslua: reading standard input: %v\n", in.err)
-				}
 				if !s.cfg.once || received > 0 {
 					cl.start(s.conn, protocol.StatusNormalClosure)
 				}
-				continue
 			}
-			s.send(ctx, in.data)
 		case <-interrupted:
 			interrupted = nil
 			wasStopped = true
+			close(s.stopping)
 			if !cl.started {
 				fmt.Fprintf(s.sio.err, "wslua: interrupted: closing with 1001 (waiting up to %v for the server's close reply); Ctrl-C again to quit\n", closeTimeout(s.cfg))
 				cl.start(s.conn, protocol.StatusGoingAway)
@@ -223,56 +222,68 @@ func closeTimeout(cfg *connectConfig) time.Duration {
 	return defaultCloseTimeout
 }
 
-// send sends one message read from standard input.
-func (s *session) send(ctx context.Context, p []byte) {
-	typ := protocol.MessageText
-	if s.cfg.binary {
-		typ = protocol.MessageBinary
-	} else if !utf8.Valid(p) {
-		fmt.Fprintln(s.sio.err, "wslua: not sent: the line is not valid UTF-8 (use --binary)")
-		return
-	}
-	if err := s.conn.Write(ctx, typ, p); err != nil && ctx.Err() == nil && !errors.Is(err, protocol.ErrClosed) {
-		fmt.Fprintf(s.sio.err, "wslua: send: %v\n", err)
-	}
-}
-
-// readInput reads standard input and hands it over: lines (without their
-// line ending), or with --binary on a pipe all of it as one message. It
-// ends after the end of input or when stop is closed.
-func (s *session) readInput(inputs chan<- input, stop <-chan struct{}) {
-	hand := func(in input) bool {
+// pump reads standard input and sends it: each line (without its line
+// ending) as a message, or with --binary on a pipe all of it as one
+// message. It runs on its own goroutine, so that a send that waits for the
+// server never keeps the loop from printing what the server sends (which
+// the server may be waiting for). It tells the loop about lines not sent
+// and about the end of input; it stops early when stop or s.stopping is
+// closed or a send fails.
+func (s *session) pump(notes chan<- note, stop <-chan struct{}) {
+	tell := func(n note) bool {
 		select {
-		case inputs <- in:
+		case notes <- n:
 			return true
 		case <-stop:
 			return false
 		}
 	}
+	typ := protocol.MessageText
+	if s.cfg.binary {
+		typ = protocol.MessageBinary
+	}
+	// send reports whether to go on.
+	send := func(p []byte) bool {
+		select {
+		case <-s.stopping:
+			return false
+		default:
+		}
+		if typ == protocol.MessageText && !utf8.Valid(p) {
+			return tell(note{warning: "not sent: the line is not valid UTF-8 (use --binary)"})
+		}
+		if err := s.conn.Write(context.Background(), typ, p); err != nil {
+			if !errors.Is(err, protocol.ErrClosed) {
+				tell(note{warning: "send: " + err.Error()})
+			}
+			return false
+		}
+		return true
+	}
 	if s.cfg.binary && !s.tty {
 		p, err := io.ReadAll(io.LimitReader(s.sio.in, s.cfg.maxMessageSize+1))
-		if err == nil && int64(len(p)) > s.cfg.maxMessageSize {
-			err = fmt.Errorf("more than --max-message-size (%d bytes): not sent", s.cfg.maxMessageSize)
-		} else if err == nil && !hand(input{data: p}) {
-			return
+		switch {
+		case err != nil:
+			tell(note{warning: "reading standard input: " + err.Error(), eof: true})
+		case int64(len(p)) > s.cfg.maxMessageSize:
+			tell(note{warning: fmt.Sprintf("not sent: standard input is larger than --max-message-size (%d bytes)", s.cfg.maxMessageSize), eof: true})
+		case send(p):
+			tell(note{eof: true})
 		}
-		hand(input{eof: true, err: err})
 		return
 	}
 	br := bufio.NewReader(s.sio.in)
 	for {
 		line, err := br.ReadBytes('\n')
-		if len(line) > 0 && (err == nil || err == io.EOF) {
-			line = trimLineEnd(line)
-			if !hand(input{data: line}) {
-				return
-			}
+		if len(line) > 0 && (err == nil || err == io.EOF) && !send(trimLineEnd(line)) {
+			return
 		}
 		if err != nil {
-			if err == io.EOF || errors.Is(err, os.ErrClosed) {
-				err = nil
+			n := note{eof: true}
+			if err != io.EOF && !errors.Is(err, os.ErrClosed) {
+				n.warning = "reading standard input: " + err.Error()
 			}
-			hand(input{eof: true, err: err})
+			tell(n)
 			return
 		}
 	}
@@ -297,23 +308,20 @@ func (s *session) finish(err error, cl *closer, interrupted bool) int {
 		ce = &protocol.CloseError{Code: protocol.StatusAbnormalClosure, Err: err}
 	}
 	line, ok := closeSummary(ce, weStarted, cl.code, closeTimeout(s.cfg))
+	code := exitFailure
 	switch {
 	case interrupted:
-		fmt.Fprintln(s.sio.err, line)
-		return exitInterrupted
+		code = exitInterrupted
 	case ok:
-		if s.tty {
-			fmt.Fprintln(s.sio.err, line)
-		}
-		return exitOK
-	default:
-		if s.tty {
-			fmt.Fprintln(s.sio.err, line)
-		} else {
-			fmt.Fprintf(s.sio.err, "wslua: %s\n", line)
-		}
-		return exitFailure
+		code = exitOK
 	}
+	switch {
+	case s.tty:
+		fmt.Fprintln(s.sio.err, line)
+	case code != exitOK:
+		fmt.Fprintf(s.sio.err, "wslua: %s\n", line)
+	}
+	return code
 }
 
 // closeSummary describes the end of the connection in one line, and

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -261,5 +262,47 @@ func TestConnectInterrupted(t *testing.T) {
 		t.Fatal("wslua connect did not end")
 	}
 	require.Equal(t, "wslua: interrupted: closing with 1001 (waiting up to 5s for the server's close reply); Ctrl-C again to quit\n"+
-		"closed by us with 1001 (going away); the server replied 1001 (going away)\n", stderr.String())
+		"wslua: closed by us with 1001 (going away); the server replied 1001 (going away)\n", stderr.String())
+}
+
+// Much more input than the socket buffers hold, through an echo server:
+// sending must not keep the loop from printing the echoes, or the server,
+// blocked writing them, stops reading and both sides wait for ever (as
+// they did after about 6 MB, with both as processes).
+func TestConnectPipesLargeInput(t *testing.T) {
+	serve := wslua(t, "serve")
+	serveOut, err := serve.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, serve.Start())
+	defer func() {
+		require.NoError(t, serve.Process.Signal(syscall.SIGINT))
+		require.Equal(t, exitOK, waitExit(t, serve, 20*time.Second))
+	}()
+	m := servingLine.FindStringSubmatch(readLines(serveOut).waitFor(t, "serving ", 20*time.Second))
+	require.NotNil(t, m)
+
+	const lines = 30000
+	line := strings.Repeat("x", 999) + "\n"
+	in := filepath.Join(t.TempDir(), "in.txt")
+	require.NoError(t, os.WriteFile(in, []byte(strings.Repeat(line, lines)), 0o600))
+	f, err := os.Open(in)
+	require.NoError(t, err)
+	defer f.Close()
+	cmd := wslua(t, "connect", m[1]+"/")
+	cmd.Stdin = f
+	var count countingWriter
+	cmd.Stdout = &count
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	require.Equal(t, exitOK, waitExit(t, cmd, 20*time.Second), "stderr: %s; %d bytes out", stderr.String(), count.n)
+	require.Equal(t, int64(len(line)*lines), count.n)
+}
+
+// countingWriter counts the bytes written to it.
+type countingWriter struct{ n int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += int64(len(p))
+	return len(p), nil
 }
