@@ -117,7 +117,7 @@ func parseConnectArgs(args []string, stdout, stderr io.Writer) (*connectConfig, 
 	fs.DurationVar(&cfg.dial.DialTimeout, "dial-timeout", defaultDialTimeout, "bound on connecting and the opening handshake (0: none)")
 	fs.DurationVar(&co.ReadTimeout, "read-timeout", 0, "fail the connection after this long without a frame from the server (0: none)")
 	fs.DurationVar(&co.WriteTimeout, "write-timeout", 0, "bound on writing each frame (0: none)")
-	fs.DurationVar(&co.PingInterval, "ping-interval", 0, "send a ping after this long without a frame from the server (0: no keepalive)")
+	fs.DurationVar(&co.PingInterval, "ping-interval", 0, "send a ping at this interval; no pong within --pong-timeout fails the connection (0: no keepalive)")
 	fs.DurationVar(&co.PongTimeout, "pong-timeout", 0, "fail the connection when a keepalive ping gets no pong within this (default: the ping interval)")
 	fs.DurationVar(&co.CloseTimeout, "close-timeout", defaultCloseTimeout, "how long to wait for the server's close reply")
 	fs.Int64Var(&cfg.maxMessageSize, "max-message-size", defaultMaxMessageSize, "largest message received (the connection fails with 1009 above it), and largest --binary input, in bytes")

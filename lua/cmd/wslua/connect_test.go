@@ -46,14 +46,14 @@ func TestConnectPipes(t *testing.T) {
 	bin := []byte("\x00\x01binary\nwith a newline\xff")
 
 	tests := []struct {
-		name    string
-		stdin   io.Reader
-		args    []string
-		code    int
-		stdout  string
-		stderr  string // regular expression matched against the whole of stderr
-		rawOut  []byte // instead of stdout, when set
-		noCheck bool
+		name   string
+		stdin  io.Reader
+		wait   time.Duration // instead of stdin: input that ends after wait
+		args   []string
+		code   int
+		stdout string
+		stderr string // regular expression matched against the whole of stderr
+		rawOut []byte // instead of stdout, when set
 	}{
 		{name: "echo lines", stdin: strings.NewReader("hello\nworld\r\nlast line without newline"), args: []string{base},
 			stdout: "hello\nworld\nlast line without newline\n"},
@@ -62,29 +62,37 @@ func TestConnectPipes(t *testing.T) {
 			stdout: "hi\n"},
 		{name: "binary stdin is one message", stdin: bytes.NewReader(bin), args: []string{"--binary", "--once", base},
 			rawOut: bin},
-		{name: "binary received on a pipe", stdin: slowInput(t, time.Second), args: []string{"--once", base + "send?binary=%00%01"},
+		{name: "binary received on a pipe", wait: time.Second, args: []string{"--once", base + "send?binary=%00%01"},
 			stdout: "\x00\x01\n"},
 		{name: "invalid UTF-8 line is not sent", stdin: strings.NewReader("ok\n\xff\xfe\nok2\n"), args: []string{base},
 			stdout: "ok\nok2\n", stderr: `^wslua: not sent: the line is not valid UTF-8 \(use --binary\)\n$`},
-		{name: "server closes with 1011", stdin: slowInput(t, 10*time.Second), args: []string{base + "close?code=1011&reason=oops"},
+		{name: "server closes with 1011", wait: 10 * time.Second, args: []string{base + "close?code=1011&reason=oops"},
 			code: exitFailure, stderr: `^wslua: closed by the server with 1011 \(internal error\) "oops"\n$`},
-		{name: "server closes with 1000", stdin: slowInput(t, 10*time.Second), args: []string{base + "close?code=1000"}},
-		{name: "dropped", stdin: slowInput(t, 10*time.Second), args: []string{base + "drop"},
+		{name: "server closes with 1000", wait: 10 * time.Second, args: []string{base + "close?code=1000"}},
+		{name: "dropped", wait: 10 * time.Second, args: []string{base + "drop"},
 			code: exitFailure, stderr: `^wslua: connection failed with 1006 \(abnormal closure\): .*EOF\n$`},
 		{name: "no close reply", stdin: strings.NewReader("x\n"), args: []string{"--close-timeout", "200ms", base + "noclose"},
 			code: exitFailure, stdout: "x\n", stderr: `^wslua: closed by us with 1000 \(normal closure\); no close reply from the server within 200ms\n$`},
-		{name: "message too big", stdin: slowInput(t, 10*time.Second), args: []string{"--max-message-size", "10", base + "send?text=0123456789abc"},
+		{name: "message too big", wait: 10 * time.Second, args: []string{"--max-message-size", "10", base + "send?text=0123456789abc"},
 			code: exitFailure, stderr: `^wslua: connection failed with 1009 \(message too big\): .*\n$`},
 		{name: "pings shown on stderr", stdin: strings.NewReader(""), args: []string{"--once", "--show-ping", base + "ping?data=abc"},
 			stdout: "{\"count\":1,\"pongs\":[\"616263\"],\"inorder\":true}\n", stderr: `^< ping "abc"\n$`},
 		{name: "pings hidden by default", stdin: strings.NewReader(""), args: []string{"--once", base + "ping?data=abc"},
 			stdout: "{\"count\":1,\"pongs\":[\"616263\"],\"inorder\":true}\n"},
+		{name: "keepalive pongs shown", wait: 400 * time.Millisecond, args: []string{"--ping-interval", "50ms", "--show-ping", base},
+			stderr: `^(< pong "[^"]*"\n)+$`},
+		{name: "read timeout", wait: 10 * time.Second, args: []string{"--read-timeout", "100ms", base + "stall?drain=1"},
+			code: exitFailure, stderr: `^wslua: connection failed with 1006 \(abnormal closure\): .*timeout.*\n$`},
 		{name: "flags after the URL", stdin: strings.NewReader("x\n"), args: []string{base + "subprotocol", "-s", "superchat", "--compression"},
 			stdout: "x\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := connectCmd(t, tt.stdin, tt.args...)
+			stdin := tt.stdin
+			if tt.wait > 0 {
+				stdin = slowInput(t, tt.wait)
+			}
+			code, out, errOut := connectCmd(t, stdin, tt.args...)
 			require.Equal(t, tt.code, code, "stderr: %s", errOut)
 			if tt.rawOut != nil {
 				require.Equal(t, tt.rawOut, []byte(out))
@@ -183,6 +191,9 @@ func TestConnectErrorsAsLua(t *testing.T) {
 		{"CA file not PEM", tlsSrv.URL() + "/", []string{"--ca-file", badPEM}, `{tls = {ca_file = ` + luaQuote(badPEM) + `}}`, "no PEM certificate found"},
 		{"dial timeout", "ws://" + silent.Addr().String() + "/", []string{"--dial-timeout", "200ms"}, `{dial_timeout = "200ms"}`, "(dial_timeout 200ms exceeded)"},
 		{"bad scheme", "ftp://127.0.0.1/", nil, "nil", "websocket: dial:"},
+		{"proxy refused", srv.URL() + "/", []string{"--proxy", "http://" + ln.Addr().String()}, `{proxy = "http://` + ln.Addr().String() + `"}`, "websocket: proxy: connecting to proxy"},
+		{"client cert missing", tlsSrv.URL() + "/", []string{"--cert", "/no/cert.pem", "--key", "/no/key.pem"},
+			`{tls = {cert_file = "/no/cert.pem", key_file = "/no/key.pem"}}`, "tls.cert_file: open /no/cert.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,9 +212,12 @@ func TestConnectErrorsAsLua(t *testing.T) {
 func TestConnectTLSInsecure(t *testing.T) {
 	srv := testserver.New(&testserver.Options{TLS: true})
 	defer srv.Close()
-	code, out, errOut := connectCmd(t, strings.NewReader("over TLS\n"), "-k", srv.URL()+"/")
+	code, out, errOut := connectCmd(t, strings.NewReader("over TLS\n"), "-k", "--show-handshake", srv.URL()+"/")
 	require.Equal(t, exitOK, code, errOut)
 	require.Equal(t, "over TLS\n", out)
+	// The request head is shown for TLS connections too.
+	require.Regexp(t, regexp.MustCompile(`(?m)^> Sec-WebSocket-Key: \S+$`), errOut)
+	require.Contains(t, errOut, "< HTTP/1.1 101 Switching Protocols\n")
 }
 
 func TestConnectBadFlags(t *testing.T) {
@@ -230,7 +244,13 @@ func TestConnectBadFlags(t *testing.T) {
 		require.Contains(t, errOut, tt.want, "%q", tt.args)
 		require.True(t, strings.HasPrefix(errOut, "wslua connect: "), "%q", errOut)
 	}
-	code, out, _ := connectCmd(t, strings.NewReader(""), "--help")
+	// Headers the handshake owns are refused by Dial, in one line.
+	code, out, errOut := connectCmd(t, strings.NewReader(""), "-H", "Sec-WebSocket-Key: x", "ws://127.0.0.1:1/")
+	require.Equal(t, exitFailure, code)
+	require.Empty(t, out)
+	require.Equal(t, "wslua: websocket: dial: header \"Sec-Websocket-Key\" may not be overridden (set by the handshake)\n", errOut)
+
+	code, out, _ = connectCmd(t, strings.NewReader(""), "--help")
 	require.Equal(t, exitOK, code)
 	require.Contains(t, out, "usage: wslua connect [flags] URL")
 	require.Contains(t, out, "-show-handshake")
@@ -305,4 +325,28 @@ type countingWriter struct{ n int64 }
 func (w *countingWriter) Write(p []byte) (int, error) {
 	w.n += int64(len(p))
 	return len(p), nil
+}
+
+// Ctrl-C while connecting stops at once with 130.
+func TestConnectInterruptedWhileDialing(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts (backlog), never answers
+	require.NoError(t, err)
+	defer silent.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"connect", "ws://" + silent.Addr().String() + "/"}, stdio{strings.NewReader(""), &stdout, &stderr})
+	}()
+	time.Sleep(100 * time.Millisecond) // let it start dialing; the outcome is the same if it has not
+	cancel()
+	select {
+	case code := <-done:
+		require.Equal(t, exitInterrupted, code)
+	case <-time.After(20 * time.Second):
+		t.Fatal("wslua connect did not stop")
+	}
+	require.Equal(t, "wslua: interrupted\n", stderr.String())
+	require.Empty(t, stdout.String())
 }
