@@ -79,7 +79,7 @@ func TestConnectPipes(t *testing.T) {
 			stdout: "{\"count\":1,\"pongs\":[\"616263\"],\"inorder\":true}\n", stderr: `^< ping "abc"\n$`},
 		{name: "pings hidden by default", stdin: strings.NewReader(""), args: []string{"--once", base + "ping?data=abc"},
 			stdout: "{\"count\":1,\"pongs\":[\"616263\"],\"inorder\":true}\n"},
-		{name: "keepalive pongs shown", wait: 400 * time.Millisecond, args: []string{"--ping-interval", "50ms", "--show-ping", base},
+		{name: "keepalive pongs shown", wait: 400 * time.Millisecond, args: []string{"--ping-interval", "50ms", "--pong-timeout", "10s", "--show-ping", base},
 			stderr: `^(< pong "[^"]*"\n)+$`},
 		{name: "read timeout", wait: 10 * time.Second, args: []string{"--read-timeout", "100ms", base + "stall?drain=1"},
 			code: exitFailure, stderr: `^wslua: connection failed with 1006 \(abnormal closure\): .*timeout.*\n$`},

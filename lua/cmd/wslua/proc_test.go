@@ -113,7 +113,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd, d time.Duration) int {
 // second signal.
 func TestSecondInterruptQuits(t *testing.T) {
 	p := writeScript(t, `
-		local c = assert(websocket.connect(WS_URL .. "noclose"))
+		local c = assert(websocket.connect(WS_URL .. "noclose", {close_timeout = "1m"}))
 		print("ready")
 		c:receive():receive()
 	`)
@@ -128,13 +128,13 @@ func TestSecondInterruptQuits(t *testing.T) {
 		out.waitFor(t, "ready", 20*time.Second)
 
 		require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-		notice := errs.waitFor(t, "closing connections", 3*time.Second)
+		notice := errs.waitFor(t, "closing connections", 10*time.Second)
 		require.Contains(t, notice, "close reply")
 		require.Contains(t, notice, "Ctrl-C again to quit")
 		start := time.Now()
 		require.NoError(t, cmd.Process.Signal(second))
-		require.Equal(t, exitInterrupted, waitExit(t, cmd, 3*time.Second))
-		require.Less(t, time.Since(start), 3*time.Second)
+		require.Equal(t, exitInterrupted, waitExit(t, cmd, 10*time.Second))
+		require.Less(t, time.Since(start), 10*time.Second, "much less than the close timeout (1m)")
 		<-errs.done
 		require.Contains(t, errs.text(), "wslua: interrupted again: quitting")
 	}
@@ -157,5 +157,7 @@ func TestInterruptAnsweredQuietly(t *testing.T) {
 	readLines(stdout).waitFor(t, "ready", 20*time.Second)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	require.Equal(t, exitInterrupted, waitExit(t, cmd, 10*time.Second))
-	require.Equal(t, "wslua: interrupted\n", stderr.String())
+	// The notice appears only if closing took more than noticeDelay (a
+	// loaded machine).
+	require.Regexp(t, `^(wslua: interrupted: closing connections .*\n)?wslua: interrupted\n$`, stderr.String())
 }
