@@ -206,10 +206,12 @@ func (s *session) loop(ctx context.Context) int {
 			interrupted = nil
 			wasStopped = true
 			close(s.stopping)
-			if !cl.started {
-				fmt.Fprintf(s.sio.err, "wslua: interrupted: closing with 1001 (waiting up to %v for the server's close reply); Ctrl-C again to quit\n", closeTimeout(s.cfg))
-				cl.start(s.conn, protocol.StatusGoingAway)
+			what := "closing with 1001 (waiting"
+			if cl.started {
+				what = "closing (waiting"
 			}
+			cl.start(s.conn, protocol.StatusGoingAway)
+			fmt.Fprintf(s.sio.err, "wslua: interrupted: %s up to %v for the server's close reply); Ctrl-C again to quit\n", what, closeTimeout(s.cfg))
 		}
 	}
 }

@@ -350,3 +350,34 @@ func TestConnectInterruptedWhileDialing(t *testing.T) {
 	require.Equal(t, "wslua: interrupted\n", stderr.String())
 	require.Empty(t, stdout.String())
 }
+
+// Ctrl-C while a close already waits for the server's reply says so.
+func TestConnectInterruptedWhileClosing(t *testing.T) {
+	srv := testserver.New(nil)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"connect", "--close-timeout", "1m", srv.URL() + "/noclose"}, stdio{strings.NewReader("x\n"), &stdout, &stderr})
+	}()
+	// The end of input begins the close, which /noclose never answers; the
+	// echo of x shows the session is up, and soon after the close waits.
+	require.Eventually(t, func() bool { return stdout.String() == "x\n" }, 20*time.Second, 5*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		t.Fatalf("ended (%d) before its close timeout: %s", code, stderr.String())
+	case <-time.After(200 * time.Millisecond):
+	}
+	require.Equal(t, "wslua: interrupted: closing (waiting up to 1m0s for the server's close reply); Ctrl-C again to quit\n", stderr.String())
+	srv.Close() // drops the connection: the session ends
+	select {
+	case code := <-done:
+		require.Equal(t, exitInterrupted, code)
+	case <-time.After(20 * time.Second):
+		t.Fatal("wslua connect did not end when the server dropped the connection")
+	}
+}
