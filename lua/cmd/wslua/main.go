@@ -209,7 +209,7 @@ func runScript(ctx context.Context, args []string, sio stdio) int {
 		defer stopProfile()
 	}
 
-	L := newState(sio.out)
+	L := newState(sio.in, sio.out)
 	defer L.Close()
 	if sa.script != "" {
 		setArgs(L, sa.script, sa.args)
@@ -259,12 +259,14 @@ func runScript(ctx context.Context, args []string, sio stdio) int {
 
 // newState returns the Lua state scripts run in: the standard libraries,
 // the websocket module, the scheduler's coroutine.spawn, channel and time,
-// and a print writing to out.
-func newState(out io.Writer) *glua.LState {
+// a print writing to out, and loaders with lua(1)'s syntax errors (reading
+// in for loadfile() and dofile()).
+func newState(in io.Reader, out io.Writer) *glua.LState {
 	L := glua.NewState()
 	lua.Open(L)
 	scheduler.Install(L)
 	setPrint(L, out)
+	installLoaders(L, in)
 	return L
 }
 
