@@ -1,6 +1,8 @@
 // Command wstestserver serves the scripted WebSocket test server of package
 // testserver: echo at / and /echo, and the scripted behaviours listed in the
-// package documentation. It is the target of the Autobahn fuzzingclient.
+// package documentation. It is the target of the Autobahn fuzzingclient
+// (autobahn/run.sh); "wslua serve" runs the same server (testserver.Serve)
+// for people, with TLS and the list of paths.
 //
 // Usage:
 //
