@@ -70,8 +70,10 @@ type DialOptions struct {
 // returned connection.
 //
 // The response is returned whenever the server answered, also on failure:
-// then its Body holds at most 1 KiB of the original body. Every error is a
-// *HandshakeError.
+// then its Body holds at most 1 KiB of the original body. Its Request
+// describes the request sent: method, URL (without credentials), Host, and
+// Header with every header field sent but Host (Authorization included).
+// Every error is a *HandshakeError.
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*protocol.Conn, *http.Response, error) {
 	hc, resp, err := dial(ctx, rawURL, opts)
 	if err != nil {
@@ -208,6 +210,7 @@ func handshake(ctx context.Context, raw net.Conn, t *target, pu *url.URL, req *r
 	resp, sub, err := readResponse(br, lim, &req.check, beforeBody)
 	if resp != nil {
 		resp.Request = &http.Request{Method: http.MethodGet, URL: t.public, Host: req.host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+		resp.Request.Header = sentHeader(req.bytes)
 	}
 	if err != nil {
 		var he *HandshakeError
@@ -315,4 +318,14 @@ func newRequest(t *target, opts *DialOptions) (*request, error) {
 		bytes: buf.Bytes(),
 		check: responseCheck{key: key, subprotocols: opts.Subprotocols, extensions: exts},
 	}, nil
+}
+
+// sentHeader returns the header fields of the request head b, as written by
+// newRequest (Host excepted, as in an http.Request), for Response.Request.
+func sentHeader(b []byte) http.Header {
+	r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b)))
+	if err != nil {
+		return nil // cannot happen: newRequest wrote b
+	}
+	return r.Header
 }

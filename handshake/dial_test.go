@@ -187,6 +187,7 @@ func TestDialRequest(t *testing.T) {
 	require.Equal(t, []string{"abc", "def"}, req.Header.Values("X-Trace"))
 	require.Equal(t, "wslua-test", req.Header.Get("User-Agent"))
 	require.Equal(t, "http://example.com", req.Header.Get("Origin"))
+	require.Equal(t, req.Header, resp.Request.Header, "resp.Request.Header holds the header fields sent")
 }
 
 func TestDialHostOverride(t *testing.T) {

@@ -29,32 +29,48 @@ type plan struct {
 // answered with 400 before the upgrade.
 type route func(h *ConnHandler, r *http.Request) (plan, error)
 
-// routes maps URL paths to scripts. It is filled in init to break the
+// script is one entry of the table of scripted paths: the path, a one-line
+// summary (for Paths) and the route.
+type script struct {
+	path    string
+	summary string
+	route   route
+}
+
+// scripts lists the scripted paths, in the order Paths reports them, and
+// routes maps each path to its route. Both are filled in init to break the
 // initialization cycle through ServeHTTP.
-var routes map[string]route
+var (
+	scripts []script
+	routes  map[string]route
+)
 
 func init() {
-	routes = map[string]route{
-		"/":            routeEcho,
-		"/echo":        routeEcho,
-		"/ping":        routePing,
-		"/pong":        routePong,
-		"/fragmented":  routeFragmented,
-		"/close":       routeClose,
-		"/masked":      routeMasked,
-		"/badutf8":     routeBadUTF8,
-		"/oversize":    routeOversize,
-		"/drop":        routeDrop,
-		"/stall":       routeStall,
-		"/noclose":     routeNoClose,
-		"/rsv":         routeRSV,
-		"/opcode":      routeOpcode,
-		"/pingflood":   routePingFlood,
-		"/halfclose":   routeHalfClose,
-		"/send":        routeSend,
-		"/subprotocol": routeSubprotocol,
-		"/headers":     routeHeaders,
-		"/raw":         routeRaw,
+	scripts = []script{
+		{"/", "echo every text and binary message (?limit=N lowers the read limit)", routeEcho},
+		{"/echo", "the same as /", routeEcho},
+		{"/ping", "send pings (?data=x&count=n&hex=..), wait for the pongs, report them as JSON, then echo", routePing},
+		{"/pong", "send an unsolicited pong (?data=x), then echo", routePong},
+		{"/fragmented", "send a message in fragments (?text=..&parts=n&ping=1&binary=1), then echo", routeFragmented},
+		{"/close", "send a close frame (?code=1001&reason=bye&hex=..) and wait for the reply", routeClose},
+		{"/masked", "send a masked frame (a server must not), then echo", routeMasked},
+		{"/badutf8", "send text that is not UTF-8 (?frag=1: as a first fragment), then echo", routeBadUTF8},
+		{"/oversize", "announce a huge frame (?n=N&huge=1&op=2&payload=1), then echo", routeOversize},
+		{"/drop", "drop the TCP connection mid-frame (?after=header|payload|fragment)", routeDrop},
+		{"/stall", "complete the handshake, then never send or read (?drain=1: read and discard)", routeStall},
+		{"/noclose", "echo, but never answer a close frame", routeNoClose},
+		{"/rsv", "send a frame with reserved bits set (?bit=1&bit=3&op=1), then echo", routeRSV},
+		{"/opcode", "send a frame with a reserved opcode (?op=3&after=1), then echo", routeOpcode},
+		{"/pingflood", "send many pings and some data (?n=1000&every=10), report the pongs, then echo", routePingFlood},
+		{"/halfclose", "half-close TCP right after the handshake", routeHalfClose},
+		{"/send", "send the given messages (?text=..&binary=.., repeatable), then echo", routeSend},
+		{"/subprotocol", "echo, with subprotocols to choose from (chat, superchat)", routeSubprotocol},
+		{"/headers", "send the request headers as JSON, then echo", routeHeaders},
+		{"/raw", "write the given bytes verbatim (?hex=..), then echo", routeRaw},
+	}
+	routes = make(map[string]route, len(scripts))
+	for _, sc := range scripts {
+		routes[sc.path] = sc.route
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		main() // the test binary re-executed as wslua (see wslua in proc_test.go)
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -22,10 +27,16 @@ func TestMain(m *testing.M) {
 // stderr.
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runCmdIn(t, "", args...)
+}
+
+// runCmdIn is runCmd with stdin as the command's standard input.
+func runCmdIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, args, &stdout, &stderr)
+	code := run(ctx, args, stdio{strings.NewReader(stdin), &stdout, &stderr})
 	return code, stdout.String(), stderr.String()
 }
 
@@ -132,7 +143,7 @@ func TestInterrupt(t *testing.T) {
 	stdout := &notifyWriter{ready: make(chan struct{})}
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"--serve", p}, stdout, &stderr) }()
+	go func() { done <- run(ctx, []string{"--serve", p}, stdio{strings.NewReader(""), stdout, &stderr}) }()
 	select {
 	case <-stdout.ready:
 	case <-time.After(30 * time.Second):

@@ -1,6 +1,8 @@
 // Command wstestserver serves the scripted WebSocket test server of package
 // testserver: echo at / and /echo, and the scripted behaviours listed in the
-// package documentation. It is the target of the Autobahn fuzzingclient.
+// package documentation. It is the target of the Autobahn fuzzingclient
+// (autobahn/run.sh); "wslua serve" runs the same server (testserver.Serve)
+// for people, with TLS and the list of paths.
 //
 // Usage:
 //
@@ -18,11 +20,9 @@ import (
 	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/wslua/wslua/testserver"
 )
@@ -63,38 +63,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if *verbose {
 		opts.Logf = logger.Printf
 	}
-	h := testserver.NewHandler(opts)
-	defer h.Close()
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          logger,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	logger.Printf("wstestserver: listening on ws://%s/", ln.Addr())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Printf("wstestserver: shutting down")
-	h.Close() // hijacked connections are not seen by Shutdown
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = srv.Close()
-	}
-	<-errc // Serve returns http.ErrServerClosed
+	err = testserver.Serve(ctx, ln, opts, logger)
+	logger.Printf("wstestserver: shut down")
 	return err
 }

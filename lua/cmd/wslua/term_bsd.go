@@ -1,0 +1,8 @@
+//go:build darwin || freebsd || netbsd || dragonfly
+
+package main
+
+import "syscall"
+
+// ioctlReadTermios reads a terminal's settings (tcgetattr).
+const ioctlReadTermios = syscall.TIOCGETA
