@@ -37,7 +37,20 @@
 // Messages on the receive channel are tables {type=, data=} and, for
 // type "close", also code= and reason= (data then holds the reason too).
 // Pings are answered automatically and also delivered (type "ping"), as
-// are pongs. Whenever the connection ends, exactly one final "close"
+// are the pongs answering client:ping() and unsolicited pongs.
+//
+// Keepalive: with ping_interval the client sends a ping at that interval
+// (none while one is unanswered) and ends the connection with 1006 ("no
+// pong within pong_timeout") when no pong comes within pong_timeout. The
+// pongs answering these automatic pings are not delivered to the script, so
+// a client that only sends never fills its receive channel with them, and
+// keepalive never ends a healthy connection. Data messages, pings and the
+// other pongs do wait in the channel: a script that never receives should
+// close it (client:receive():close()) so that the reader discards them;
+// otherwise the reader stops reading once the channel is full, and if the
+// connection then dies (a pong timeout, the peer giving up) the reason of
+// the final close message says "the script is not reading its receive
+// channel". Whenever the connection ends, exactly one final "close"
 // message is delivered, then the channel is closed (ch:receive() returns
 // nil, false): the code of the peer's close frame (1005 when it carried
 // none); or the code this end sent when it failed the connection (1002

@@ -167,11 +167,11 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 		// Most messages go out at once, without the hand-over to another
 		// goroutine that a write which may block needs.
 		if sent, err := conn.TryWrite(mt, data); sent || err != nil {
-			return awaitResult(L, err)
+			return awaitResult(L, c.sendResult(err))
 		}
 	}
 	return scheduler.Await(L, func(ctx context.Context) any {
-		return write(ctx, conn)
+		return c.sendResult(write(ctx, conn))
 	}, awaitResult)
 }
 
@@ -212,7 +212,12 @@ func clientClose(L *glua.LState) int {
 		return 1
 	}
 	return scheduler.Await(L, func(context.Context) any {
-		return closeResult(conn.Close(protocol.StatusCode(code), reason))
+		err := conn.Close(protocol.StatusCode(code), reason)
+		// Close returns once the connection is shut down (handshake done or
+		// timed out), even while the reader is still held up by a full
+		// receive channel.
+		c.markClosed()
+		return closeResult(err)
 	}, awaitResult)
 }
 
@@ -244,6 +249,21 @@ func clientToString(L *glua.LState) int {
 	c := checkClient(L)
 	L.Push(glua.LString(fmt.Sprintf("%s(%s, %s)", clientTypeName, c.url, c.currentState())))
 	return 1
+}
+
+// sendResult maps the result of a write: a write that found the
+// connection ended marks the client closed, and names the cause this end
+// recorded (a pong timeout) when there is one.
+func (c *client) sendResult(err error) error {
+	var ce *protocol.CloseError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	c.markClosed()
+	if cause := c.endCause.Load(); cause != nil && !ce.Remote {
+		return fmt.Errorf("websocket: connection closed (%d %s)", protocol.StatusAbnormalClosure, *cause)
+	}
+	return err
 }
 
 // closeResult maps the result of protocol.Conn.Close for client:close():
