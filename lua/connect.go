@@ -70,7 +70,7 @@ func luaConnect(L *glua.LState) int {
 		if err != nil {
 			c.abort()
 			if errors.Is(err, context.DeadlineExceeded) && opts.DialTimeout > 0 && ctx.Err() == nil {
-				return fmt.Errorf("%w (dial_timeout %v exceeded)", err, opts.DialTimeout)
+				return fmt.Errorf("%w (%s)", err, dialTimeoutText(opts))
 			}
 			return err
 		}
@@ -85,6 +85,15 @@ func luaConnect(L *glua.LState) int {
 		L.Push(newClientValue(L, c))
 		return 1
 	})
+}
+
+// dialTimeoutText says which dial timeout expired, and whether it was the
+// default.
+func dialTimeoutText(opts connectOptions) string {
+	if opts.DialTimeoutSet {
+		return fmt.Sprintf("dial_timeout %v exceeded", opts.DialTimeout)
+	}
+	return fmt.Sprintf("dial_timeout %v exceeded: the default, set dial_timeout to change it or 0 for none", opts.DialTimeout)
 }
 
 // displayURL returns rawURL for display: scheme, host and path only, never

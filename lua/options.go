@@ -15,6 +15,12 @@ import (
 	"github.com/wslua/wslua/protocol"
 )
 
+// defaultDialTimeout bounds connect when the script gives no dial_timeout:
+// TCP connect, proxy, TLS and the opening handshake together, as
+// gorilla/websocket's default dialer does. dial_timeout = 0 means no
+// timeout. A variable so that tests can shorten it.
+var defaultDialTimeout = 45 * time.Second
+
 // Defaults of websocket.connect options.
 const (
 	defaultMaxMessageSize  = 16 << 20
@@ -29,10 +35,12 @@ const (
 
 // connectOptions is the Go form of the options table of websocket.connect.
 // Zero durations mean "not set": no timeout, or the protocol's default.
+// DialTimeout starts at defaultDialTimeout; an explicit 0 means none.
 type connectOptions struct {
 	Header          http.Header
 	Protocols       []string
 	DialTimeout     time.Duration
+	DialTimeoutSet  bool // the script gave dial_timeout
 	ReadTimeout     time.Duration
 	WriteTimeout    time.Duration
 	PingInterval    time.Duration
@@ -78,7 +86,11 @@ var optionParsers = []struct {
 	{"headers", func(o *connectOptions, v glua.LValue) (err error) { o.Header, err = parseHeaders(v); return }},
 	{"compression", func(o *connectOptions, v glua.LValue) (err error) { o.Compression, err = parseCompression(v); return }},
 	{"protocols", func(o *connectOptions, v glua.LValue) (err error) { o.Protocols, err = parseProtocols(v); return }},
-	{"dial_timeout", durationField("dial_timeout", func(o *connectOptions) *time.Duration { return &o.DialTimeout })},
+	{"dial_timeout", func(o *connectOptions, v glua.LValue) (err error) {
+		o.DialTimeoutSet = true
+		o.DialTimeout, err = parseDuration("dial_timeout", v)
+		return err
+	}},
 	{"read_timeout", durationField("read_timeout", func(o *connectOptions) *time.Duration { return &o.ReadTimeout })},
 	{"write_timeout", durationField("write_timeout", func(o *connectOptions) *time.Duration { return &o.WriteTimeout })},
 	{"ping_interval", durationField("ping_interval", func(o *connectOptions) *time.Duration { return &o.PingInterval })},
@@ -132,7 +144,7 @@ func durationField(name string, field func(o *connectOptions) *time.Duration) fu
 // goroutine.
 func parseOptions(L *glua.LState, v glua.LValue) (connectOptions, error) {
 	_ = L
-	o := connectOptions{MaxMessageSize: defaultMaxMessageSize, ChannelCapacity: defaultChannelCapacity}
+	o := connectOptions{DialTimeout: defaultDialTimeout, MaxMessageSize: defaultMaxMessageSize, ChannelCapacity: defaultChannelCapacity}
 	if v == glua.LNil {
 		return o, nil
 	}
