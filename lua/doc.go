@@ -21,8 +21,8 @@
 //	tostring(client)                     -> "websocket.client(ws://host/path, open)"
 //
 // Options of connect (durations: a number of milliseconds or a Go duration
-// string such as "5s"; 0 means none/default, but dial_timeout = 0 means none): headers (name = string or
-// array of strings), protocols (array), dial_timeout (bounds TCP connect,
+// string such as "5s"; 0 means none, or the default where one is named):
+// headers (name = string or array of strings), protocols (array), dial_timeout (bounds TCP connect,
 // proxy, TLS and the opening handshake together; default 45s as
 // gorilla/websocket's default dialer, 0 for none), read_timeout (idle
 // timeout: the longest wait for the next frame; pair it with ping_interval
