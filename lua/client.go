@@ -76,6 +76,12 @@ type client struct {
 	unregister  func()      // removes the scheduler closer; nil without scheduler
 	stopWatch   func() bool // stops watching the host context; nil without one
 
+	// inflight counts the sends (and pings) started while the client was
+	// open and not finished yet; sendsDone, when not nil, is closed when it
+	// drops to zero (client:close() waits for it).
+	inflight  int
+	sendsDone chan struct{}
+
 	readerDone   chan struct{} // closed when the reader ended, or will never run
 	releaseOnce  sync.Once
 	shutdownOnce sync.Once
@@ -356,6 +362,50 @@ func (c *client) openConn() (*protocol.Conn, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.conn, c.state == stateOpen
+}
+
+// beginSend returns the connection if the client is open and counts a send
+// in flight until endSend.
+func (c *client) beginSend() (*protocol.Conn, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return nil, false
+	}
+	c.inflight++
+	return c.conn, true
+}
+
+// endSend ends a send counted by beginSend.
+func (c *client) endSend() {
+	c.mu.Lock()
+	c.inflight--
+	if c.inflight == 0 && c.sendsDone != nil {
+		close(c.sendsDone)
+		c.sendsDone = nil
+	}
+	c.mu.Unlock()
+}
+
+// waitSends waits until the sends in flight have finished, at most d. The
+// client is no longer open, so no send starts meanwhile.
+func (c *client) waitSends(d time.Duration) {
+	c.mu.Lock()
+	if c.inflight == 0 {
+		c.mu.Unlock()
+		return
+	}
+	if c.sendsDone == nil {
+		c.sendsDone = make(chan struct{})
+	}
+	done := c.sendsDone
+	c.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 func (c *client) currentState() connState {

@@ -15,7 +15,8 @@
 //	websocket.connect(url [, options])   -> client | nil, err
 //	client:send(data [, type])           -> true | false, err   (text by default)
 //	client:ping([data])                  -> true | false, err
-//	client:close([code [, reason]])      -> true | false, err   (code 1000 by default)
+//	client:close([code [, reason]])      -> true | false, err   (code 1000 by default; sends
+//	                                        already under way finish first, within close_timeout)
 //	client:receive()                     -> channel (the same one on every call)
 //	client:protocol()                    -> negotiated subprotocol | nil
 //	tostring(client)                     -> "websocket.client(ws://host/path, open)"

@@ -159,7 +159,9 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 	default:
 		return pushFail(L, "websocket: unknown message type %q (want text, binary, ping or pong)", typ)
 	}
-	conn, ok := c.openConn()
+	// Counted in flight from here: client:close() lets it finish before
+	// its close frame.
+	conn, ok := c.beginSend()
 	if !ok {
 		return pushFail(L, "%s", errClosedText)
 	}
@@ -167,10 +169,12 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 		// Most messages go out at once, without the hand-over to another
 		// goroutine that a write which may block needs.
 		if sent, err := conn.TryWrite(mt, data); sent || err != nil {
+			c.endSend()
 			return awaitResult(L, c.sendResult(err))
 		}
 	}
 	return scheduler.Await(L, func(ctx context.Context) any {
+		defer c.endSend()
 		return c.sendResult(write(ctx, conn))
 	}, awaitResult)
 }
@@ -212,6 +216,9 @@ func clientClose(L *glua.LState) int {
 		return 1
 	}
 	return scheduler.Await(L, func(context.Context) any {
+		// Sends already under way go out before the close frame (each
+		// write is bounded by write_timeout); this wait by close_timeout.
+		c.waitSends(c.closeTimeout())
 		err := conn.Close(protocol.StatusCode(code), reason)
 		// Close returns once the connection is shut down (handshake done or
 		// timed out), even while the reader is still held up by a full

@@ -55,6 +55,17 @@ type connectOptions struct {
 	Compression     *protocol.CompressionOptions // nil: permessage-deflate not offered
 }
 
+// defaultCloseTimeout is close_timeout when not given (protocol's default).
+const defaultCloseTimeout = 5 * time.Second
+
+// closeTimeout is the client's close_timeout.
+func (c *client) closeTimeout() time.Duration {
+	if c.opts.CloseTimeout > 0 {
+		return c.opts.CloseTimeout
+	}
+	return defaultCloseTimeout
+}
+
 // tlsOptions is the tls = {...} option; files are read when dialing, off the
 // VM goroutine.
 type tlsOptions struct {
