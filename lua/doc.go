@@ -38,7 +38,12 @@
 // nil and an error naming the option; nothing is silently ignored.
 //
 // Messages on the receive channel are tables {type=, data=} and, for
-// type "close", also code= and reason= (data then holds the reason too).
+// type "close", also code=, reason= (data then holds the reason too) and
+// initiator=, which says who started the end: "server" when the server's
+// close frame came first or the connection was cut from its side (end of
+// stream, reset), "client" when this end did (client:close(), a protocol
+// violation, invalid UTF-8 or a message too big that this end detected,
+// a read, pong or close timeout).
 // Pings are answered automatically and also delivered (type "ping"), as
 // are the pongs answering client:ping() and unsolicited pongs.
 //

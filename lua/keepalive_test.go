@@ -169,7 +169,7 @@ func TestEndWhileNotReading(t *testing.T) {
 					if not ok then break end
 					last = m
 				end
-				print(last.code, last.reason)
+				print(last.code, last.reason, last.initiator)
 			`)
 			out, err := runLua(t, nil, url, src)
 			require.NoError(t, err, out)
@@ -177,6 +177,7 @@ func TestEndWhileNotReading(t *testing.T) {
 			require.Len(t, lines, 2, out)
 			require.Contains(t, lines[0], "connection closed")
 			require.Contains(t, lines[1], tt.reason)
+			require.True(t, strings.HasSuffix(lines[1], "\tclient"), "initiator: %s", lines[1])
 			require.True(t, strings.HasPrefix(lines[1], strconv.Itoa(tt.code)+"\t"), lines[1])
 		})
 	}
