@@ -2,7 +2,9 @@ package lua
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +67,8 @@ type client struct {
 	// handshake (a pong timeout), when the protocol cannot know it.
 	endCause atomic.Pointer[string]
 	ka       *keepalive // automatic pings (ping_interval), or nil
+	// final is the final close message once the reader has met the end.
+	final atomic.Pointer[message]
 	// closeInitiated: this end sent a close frame (client:close or host
 	// stop), so an unanswered handshake ends with 1006.
 	closeInitiated atomic.Bool
@@ -189,8 +193,10 @@ func (c *client) readLoop() {
 	for {
 		typ, data, err := c.conn.Read(context.Background())
 		if err != nil {
+			m := c.finalMessage(err)
+			c.final.Store(&m)
 			c.markClosed()
-			c.deliver(c.finalMessage(err))
+			c.deliver(m)
 			return
 		}
 		m := message{typ: typeBinary, data: data}
@@ -256,6 +262,13 @@ const stallHint = time.Second
 // 1006, and a reader long held up by a full receive channel is named.
 func (c *client) finalMessage(err error) message {
 	m := finalMessage(err, c.closeInitiated.Load())
+	var ce *protocol.CloseError
+	if m.code == int(protocol.StatusMessageTooBig) && errors.As(err, &ce) && !ce.Remote {
+		// This end failed the connection: name the limit and its option.
+		m.reason = fmt.Sprintf("message exceeds max_message_size (%d bytes)", c.opts.MaxMessageSize)
+		m.data = []byte(m.reason)
+		return m
+	}
 	if m.code != int(protocol.StatusAbnormalClosure) {
 		return m
 	}
@@ -281,6 +294,15 @@ func (c *client) endLocally(cause string) {
 	if conn != nil {
 		_ = conn.CloseNow()
 	}
+}
+
+// closedText is the error of a send on a client that is not open: with the
+// code and reason of the end once the reader has met it.
+func (c *client) closedText() string {
+	if m := c.final.Load(); m != nil {
+		return fmt.Sprintf("%s (%s)", errClosedText, strings.TrimSpace(fmt.Sprintf("%d %s", m.code, m.reason)))
+	}
+	return errClosedText
 }
 
 // markClosed records that the connection has ended.

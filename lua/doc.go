@@ -30,7 +30,8 @@
 // on quiet connections), write_timeout (per frame), ping_interval,
 // pong_timeout (default ping_interval), close_timeout (default 5s),
 // max_message_size (bytes, default 16 MiB; larger messages fail the
-// connection with 1009), channel_capacity (default 64), tls =
+// connection with 1009, reason "message exceeds max_message_size (N
+// bytes)"), channel_capacity (default 64), tls =
 // {insecure_skip_verify, ca_file, server_name, cert_file, key_file} (used
 // for wss:// and https proxies), proxy (http, https, socks5 or socks5h URL;
 // false for a direct connection; by default HTTP_PROXY/HTTPS_PROXY/NO_PROXY)

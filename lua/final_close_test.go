@@ -57,11 +57,11 @@ func TestFinalCloseMessage(t *testing.T) {
 		{"protocol error: masked frame", "/masked", "{}", "", 1002, "client", "mask"},
 		{"protocol error: reserved opcode", "/opcode", "{}", "", 1002, "client", "opcode"},
 		{"invalid UTF-8", "/badutf8", "{}", "", 1007, "client", "UTF-8"},
-		{"message too big", "/send?text=0123456789", "{max_message_size = 4}", "", 1009, "client", "read limit"},
+		{"message too big", "/send?text=0123456789", "{max_message_size = 4}", "", 1009, "client", "message exceeds max_message_size (4 bytes)"},
 		{"network drop", "/drop", "{}", "", 1006, "server", "connection lost"},
 		{"network drop mid payload", "/drop?after=payload", "{}", "", 1006, "server", "connection lost"},
 		{"network drop mid fragmented message", "/drop?after=fragment", "{}", "", 1006, "server", "connection lost"},
-		{"length 2^63-1 in a header", "/oversize?huge=1", "{}", "", 1009, "client", "read limit"},
+		{"length 2^63-1 in a header", "/oversize?huge=1", "{}", "", 1009, "client", "message exceeds max_message_size (16777216 bytes)"},
 		{"length with the top bit set", "/oversize?n=9223372036854775808", "{}", "", 1002, "client", "most significant bit"},
 		{"reserved bit without extension", "/rsv", "{}", "", 1002, "client", "reserved bits"},
 		{"half-closed TCP", "/halfclose", "{}", "", 1006, "server", "connection lost"},
@@ -87,4 +87,17 @@ func TestFinalCloseMessage(t *testing.T) {
 			require.Contains(t, reason, tt.reason)
 		})
 	}
+}
+
+// TestSendAfterTooBigNamesTheOption: a send after the connection failed
+// with 1009 names max_message_size in its error, as the close message does.
+func TestSendAfterTooBigNamesTheOption(t *testing.T) {
+	s := newServer(t, nil)
+	out := mustRunLua(t, s.URL(), `
+		local client = assert(websocket.connect(WS .. "/send?text=0123456789", {max_message_size = 4}))
+		local m = client:receive():receive()
+		assert(m.code == 1009, m.code)
+		print(client:send("x"))
+	`)
+	require.Equal(t, "false\twebsocket: connection closed (1009 message exceeds max_message_size (4 bytes))\n", out)
 }

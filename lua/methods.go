@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -163,7 +164,7 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 	// its close frame.
 	conn, ok := c.beginSend()
 	if !ok {
-		return pushFail(L, "%s", errClosedText)
+		return pushFail(L, "%s", c.closedText())
 	}
 	if mt != 0 {
 		// Most messages go out at once, without the hand-over to another
@@ -259,18 +260,17 @@ func clientToString(L *glua.LState) int {
 }
 
 // sendResult maps the result of a write: a write that found the
-// connection ended marks the client closed, and names the cause this end
-// recorded (a pong timeout) when there is one.
+// connection ended marks the client closed, and its error carries the
+// reason of the final close message (which names causes only this client
+// knows: a pong timeout, max_message_size).
 func (c *client) sendResult(err error) error {
 	var ce *protocol.CloseError
 	if !errors.As(err, &ce) {
 		return err
 	}
 	c.markClosed()
-	if cause := c.endCause.Load(); cause != nil && !ce.Remote {
-		return fmt.Errorf("websocket: connection closed (%d %s)", protocol.StatusAbnormalClosure, *cause)
-	}
-	return err
+	m := c.finalMessage(err)
+	return fmt.Errorf("websocket: connection closed (%d %s)", m.code, strings.TrimSpace(m.reason))
 }
 
 // closeResult maps the result of protocol.Conn.Close for client:close():
