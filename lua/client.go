@@ -69,6 +69,12 @@ type client struct {
 	ka       *keepalive // automatic pings (ping_interval), or nil
 	// final is the final close message once the reader has met the end.
 	final atomic.Pointer[message]
+	// earlyFinal: the final close message went out ahead of a failure
+	// (holdForScript). earlySeen is closed when the script has received
+	// it.
+	earlyFinal    atomic.Bool
+	earlySeen     chan struct{}
+	earlySeenOnce sync.Once
 	// closeInitiated: this end sent a close frame (client:close or host
 	// stop), so an unanswered handshake ends with 1006.
 	closeInitiated atomic.Bool
@@ -92,7 +98,7 @@ type client struct {
 }
 
 func newClient(url string, opts connectOptions) *client {
-	c := &client{url: url, opts: opts, readerDone: make(chan struct{})}
+	c := &client{url: url, opts: opts, readerDone: make(chan struct{}), earlySeen: make(chan struct{})}
 	if opts.PingInterval > 0 {
 		c.ka = newKeepalive(c, opts.PingInterval, opts.PongTimeout)
 	}
@@ -193,6 +199,10 @@ func (c *client) readLoop() {
 	for {
 		typ, data, err := c.conn.Read(context.Background())
 		if err != nil {
+			if c.earlyFinal.Load() {
+				c.markClosed() // the final message is out already
+				return
+			}
 			m := c.finalMessage(err)
 			c.final.Store(&m)
 			c.markClosed()
@@ -359,6 +369,17 @@ func (c *client) shutdown() {
 		if prev == stateOpen {
 			c.closeInitiated.Store(true)
 			_ = conn.Close(protocol.StatusGoingAway, goingAwayReason)
+		}
+		if c.earlyFinal.Load() {
+			// A failure in stream order is under way (the script may have
+			// ended right after its final message): the canceled hold lets
+			// the reader send the close frame; give it close_timeout.
+			t := time.NewTimer(c.closeTimeout())
+			select {
+			case <-c.readerDone:
+			case <-t.C:
+			}
+			t.Stop()
 		}
 		_ = conn.CloseNow()
 		<-c.readerDone

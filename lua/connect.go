@@ -30,7 +30,7 @@ func luaConnect(L *glua.LState) int {
 	}
 
 	c := newClient(displayURL(string(rawURL)), opts)
-	c.ch = scheduler.NewChannel(L, opts.ChannelCapacity, messageToLua)
+	c.ch = scheduler.NewChannel(L, opts.ChannelCapacity, c.toLua)
 	// The connection ends when the host stops the script: through the
 	// scheduler, and through the context of the main LState (a coroutine's
 	// own context ends with the coroutine, so it would be wrong here).
@@ -49,6 +49,8 @@ func luaConnect(L *glua.LState) int {
 		Compression:  opts.Compression,
 		Conn:         c.protocolOptions(),
 	}
+	var guard *frameGuard // set by the dialer for a direct ws:// connection
+	dopts.NetDialContext = c.guardDialer(string(rawURL), &guard)
 	switch {
 	case opts.Proxy != nil:
 		p := opts.Proxy
@@ -73,6 +75,9 @@ func luaConnect(L *glua.LState) int {
 				return fmt.Errorf("%w (%s)", err, dialTimeoutText(opts))
 			}
 			return err
+		}
+		if guard != nil && conn.Compression() == nil {
+			guard.deflate = false // declined: RSV1 is a violation
 		}
 		if !c.start(conn) {
 			return errors.New("websocket: connection closed while connecting (the host stopped)")

@@ -69,6 +69,18 @@
 // answered). Messages the server sent before its close reply are still
 // delivered after client:close(); pings and pongs arriving then are not.
 //
+// Failing in stream order: when a frame that fails the connection (a
+// reserved bit or opcode, a continuation with nothing to continue, a
+// message over max_message_size) arrives right behind valid messages, the
+// valid messages are delivered first, then the final close message (1002
+// or 1009); the close frame goes out only once the script has received
+// that message, so that what it sent in answer to the messages before
+// (an echo) reaches the peer first. A script that does not receive holds
+// the failure up for close_timeout at most. This applies to ws://
+// connections made directly; over TLS or a proxy the connection fails as
+// soon as the reader meets the frame. Failures found inside a payload
+// (invalid UTF-8, a bad close frame) are not held back.
+//
 // Failures are returned as values (nil/false, message) as the
 // specification asks; only calling a method on something that is not a
 // client (client.send(x) instead of client:send(x)) raises an error.

@@ -27,6 +27,9 @@ type message struct {
 	// or initClient (client:close(), a violation or timeout this end
 	// detected, the host stopping the script).
 	initiator string
+	// early marks a final close message delivered before the connection
+	// fails, so that the failure waits for the script (see streamorder.go).
+	early bool
 }
 
 // The values of the initiator field of close messages.
