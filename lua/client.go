@@ -297,6 +297,8 @@ func (c *client) finalMessage(err error) message {
 // of later send errors).
 func (c *client) endLocally(cause string) {
 	c.endCause.CompareAndSwap(nil, &cause)
+	m := message{typ: typeClose, code: int(protocol.StatusAbnormalClosure), reason: cause, data: []byte(cause), initiator: initClient}
+	c.final.CompareAndSwap(nil, &m)
 	c.mu.Lock()
 	conn := c.conn
 	c.state = stateClosed
@@ -307,8 +309,12 @@ func (c *client) endLocally(cause string) {
 }
 
 // closedText is the error of a send on a client that is not open: with the
-// code and reason of the end once the reader has met it.
+// code and reason of the end when the peer or a failure ended it (final is
+// stored before the client is marked closed, so this does not race).
 func (c *client) closedText() string {
+	if c.closeInitiated.Load() {
+		return errClosedText // the script closed it (or the host): nothing to add
+	}
 	if m := c.final.Load(); m != nil {
 		return fmt.Sprintf("%s (%s)", errClosedText, strings.TrimSpace(fmt.Sprintf("%d %s", m.code, m.reason)))
 	}

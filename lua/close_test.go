@@ -83,7 +83,7 @@ func TestCloseTwiceAndSendAfterClose(t *testing.T) {
 		print(client:ping())
 		print(client:close(1004)) -- still validated
 	`)
-	require.Equal(t, "true\ntrue\ntrue\nfalse\twebsocket: connection closed (1000)\nfalse\twebsocket: connection closed (1000)\n"+
+	require.Equal(t, "true\ntrue\ntrue\nfalse\twebsocket: connection closed\nfalse\twebsocket: connection closed\n"+
 		"false\twebsocket: close code 1004 may not be sent (use 1000-1003, 1007-1014 or 3000-4999)\n", out)
 }
 

@@ -162,7 +162,7 @@ func TestPlainGopherLua(t *testing.T) {
 		`)
 		L.Close()
 		require.NoError(t, err)
-		require.Equal(t, "text\tplain\npong\tp\ntrue\nclose\t4000\nnil\tfalse\nfalse\twebsocket: connection closed (4000)\n", out.String())
+		require.Equal(t, "text\tplain\npong\tp\ntrue\nclose\t4000\nnil\tfalse\nfalse\twebsocket: connection closed\n", out.String())
 		ev := <-events
 		require.Equal(t, 4000, int(ev.Code))
 	}

@@ -268,8 +268,9 @@ func (c *client) sendResult(err error) error {
 	if !errors.As(err, &ce) {
 		return err
 	}
-	c.markClosed()
 	m := c.finalMessage(err)
+	c.final.CompareAndSwap(nil, &m) // the reader computes the same message
+	c.markClosed()
 	return fmt.Errorf("websocket: connection closed (%d %s)", m.code, strings.TrimSpace(m.reason))
 }
 
