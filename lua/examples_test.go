@@ -21,12 +21,9 @@ import (
 // the scheduler until it ends or ctx is done, and returns what it printed.
 func runExample(t *testing.T, ctx context.Context, name string, args ...string) (string, error) {
 	t.Helper()
-	L := glua.NewState()
-	defer L.Close()
-	Open(L)
-	scheduler.Install(L)
 	var out syncBuffer
-	capturePrint(L, &out)
+	L := newTestState(&out)
+	defer L.Close()
 	path := filepath.Join("..", "examples", name)
 	argt := L.NewTable()
 	argt.RawSetInt(0, glua.LString(path))
