@@ -1,6 +1,7 @@
 // Package lua is the gopher-lua binding of the WebSocket client: the
 // `websocket` module of the user's specification
-// (/work/shared/spec/lua-websocket-module.md).
+// (../shared/spec/lua-websocket-module.md, relative to the repository root,
+// as the README names it).
 //
 // Open installs the module as the global `websocket` and as
 // package.preload/package.loaded["websocket"], so scripts use it directly or
@@ -20,22 +21,24 @@
 //	client:receive()                     -> channel (the same one on every call)
 //	client:protocol()                    -> negotiated subprotocol | nil
 //	tostring(client)                     -> "websocket.client(ws://host/path, open)"
+//	                                        (connecting, open, closing; closed after any end)
 //
 // Options of connect (durations: a number of milliseconds or a Go duration
-// string such as "5s"; 0 means none, or the default where one is named):
-// headers (name = string or array of strings), protocols (array), dial_timeout (bounds TCP connect,
-// proxy, TLS and the opening handshake together; default 45s as
-// gorilla/websocket's default dialer, 0 for none), read_timeout (idle
-// timeout: the longest wait for the next frame; pair it with ping_interval
-// on quiet connections), write_timeout (per frame), ping_interval,
-// pong_timeout (default ping_interval), close_timeout (default 5s),
+// string such as "5s"; 0 means none, except for close_timeout where it means
+// the default): headers (name = string or array of strings), protocols
+// (array), dial_timeout (bounds TCP connect, proxy, TLS and the opening
+// handshake together; default 45s, as gorilla/websocket's default dialer;
+// dial_timeout = 0 means no timeout), read_timeout (idle timeout: the
+// longest wait for the next frame; pair it with ping_interval on quiet
+// connections), write_timeout (per frame), ping_interval (keepalive, see
+// below), pong_timeout (default ping_interval), close_timeout (default 5s),
 // max_message_size (bytes, default 16 MiB; larger messages fail the
 // connection with 1009, reason "message exceeds max_message_size (N
-// bytes)"), channel_capacity (default 64), tls =
-// {insecure_skip_verify, ca_file, server_name, cert_file, key_file} (used
-// for wss:// and https proxies), proxy (http, https, socks5 or socks5h URL;
-// false for a direct connection; by default HTTP_PROXY/HTTPS_PROXY/NO_PROXY)
-// and origin. An unknown option name or a bad value makes connect return
+// bytes)"), channel_capacity (default 64), tls = {insecure_skip_verify,
+// ca_file, server_name, cert_file, key_file} (used for wss:// and https
+// proxies), proxy (http, https, socks5 or socks5h URL; false for a direct
+// connection; by default HTTP_PROXY/HTTPS_PROXY/NO_PROXY), origin and
+// compression. An unknown option name or a bad value makes connect return
 // nil and an error naming the option; nothing is silently ignored.
 //
 // Messages on the receive channel are tables {type=, data=} and, for
@@ -59,7 +62,9 @@
 // otherwise the reader stops reading once the channel is full, and if the
 // connection then dies (a pong timeout, the peer giving up) the reason of
 // the final close message says "the script is not reading its receive
-// channel". Whenever the connection ends, exactly one final "close"
+// channel".
+//
+// Whenever the connection ends, exactly one final "close"
 // message is delivered, then the channel is closed (ch:receive() returns
 // nil, false): the code of the peer's close frame (1005 when it carried
 // none); or the code this end sent when it failed the connection (1002
