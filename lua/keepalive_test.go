@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -194,4 +195,36 @@ func TestKeepaliveTimeoutWaitsForPong(t *testing.T) {
 		print(m.code, m.reason)
 	`)
 	require.Equal(t, "1006\tno pong within pong_timeout (100ms)\n", out)
+}
+
+// TestDropAfterLongStallNamesTheChannel: the script left its receive
+// channel full for over a second and the peer then dropped the
+// connection: the reason of the final close message mentions it.
+func TestDropAfterLongStallNamesTheChannel(t *testing.T) {
+	url := peerServer(t, func(ctx context.Context, conn *protocol.Conn) {
+		for range 3 {
+			if conn.Write(ctx, protocol.MessageText, []byte("m")) != nil {
+				return
+			}
+		}
+		select {
+		case <-time.After(1200 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		_ = conn.NetConn().Close()
+	})
+	out := mustRunLua(t, url, `
+		local client = assert(websocket.connect(WS, {channel_capacity = 1}))
+		time.sleep(1500) -- not receiving
+		local ch = client:receive()
+		local last
+		while true do
+			local m, ok = ch:receive()
+			if not ok then break end
+			last = m
+		end
+		print(last.code, last.reason)
+	`)
+	require.Contains(t, out, "1006\tconnection lost")
+	require.Contains(t, out, "while the receive channel was full: the script is not reading its receive channel)")
 }
