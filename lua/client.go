@@ -66,7 +66,8 @@ type client struct {
 	// endCause is why this end closed the connection without a close
 	// handshake (a pong timeout), when the protocol cannot know it.
 	endCause atomic.Pointer[string]
-	ka       *keepalive // automatic pings (ping_interval), or nil
+	ka       *keepalive  // automatic pings (ping_interval), or nil
+	wire     *frameGuard // the connection under the protocol (set before the reader starts), or nil
 	// final is the final close message once the reader has met the end.
 	final atomic.Pointer[message]
 	// earlyFinal: the final close message went out ahead of a failure
@@ -261,6 +262,15 @@ func (c *client) stalledSince() time.Time {
 		return time.Unix(0, ns)
 	}
 	return time.Time{}
+}
+
+// moved returns how many bytes the connection has read and written so far
+// (0 without a wire, as in tests that build clients by hand).
+func (c *client) moved() int64 {
+	if c.wire == nil {
+		return 0
+	}
+	return c.wire.moved.Load()
 }
 
 // stallHint is the minimum wait for room in the receive channel that the

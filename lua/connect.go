@@ -49,8 +49,8 @@ func luaConnect(L *glua.LState) int {
 		Compression:  opts.Compression,
 		Conn:         c.protocolOptions(),
 	}
-	var guard *frameGuard // set by the dialer for a direct ws:// connection
-	dopts.NetDialContext = c.guardDialer(string(rawURL), &guard)
+	var wire *frameGuard // set by the dialer
+	dopts.NetDialContext = c.dialer(string(rawURL), &wire)
 	switch {
 	case opts.Proxy != nil:
 		p := opts.Proxy
@@ -76,9 +76,10 @@ func luaConnect(L *glua.LState) int {
 			}
 			return err
 		}
-		if guard != nil && conn.Compression() == nil {
-			guard.deflate = false // declined: RSV1 is a violation
+		if wire != nil && conn.Compression() == nil {
+			wire.deflate = false // declined: RSV1 is a violation
 		}
+		c.wire = wire
 		if !c.start(conn) {
 			return errors.New("websocket: connection closed while connecting (the host stopped)")
 		}

@@ -53,7 +53,12 @@
 //
 // Keepalive: with ping_interval the client sends a ping at that interval
 // (none while one is unanswered) and ends the connection with 1006 ("no
-// pong within pong_timeout") when no pong comes within pong_timeout. The
+// pong within pong_timeout") when pong_timeout passes without a pong and
+// without a byte moving on the connection either way (a pong is only late,
+// not missing, while the ping waits behind a long send of ours or the pong
+// behind a long message of the peer's; a peer that stops reading is still
+// found out, as then nothing moves). The automatic pings carry "wslua
+// keepalive N". The
 // pongs answering these automatic pings are not delivered to the script, so
 // a client that only sends never fills its receive channel with them, and
 // keepalive never ends a healthy connection. Data messages, pings and the

@@ -15,7 +15,8 @@ import (
 const keepalivePrefix = "wslua keepalive "
 
 // keepalive sends the automatic pings of ping_interval and watches for
-// their pongs. It lives in the lua package rather than in protocol's own
+// their pongs (or, while they are late, for bytes moving on the
+// connection). It lives in the lua package rather than in protocol's own
 // keepalive so that the pongs answering it are not delivered to the script
 // (they would fill the receive channel of a script that only sends, stop
 // the reader, and the next pong would never be read), and so that a pong
@@ -34,6 +35,7 @@ type keepalive struct {
 	payload  []byte    // of the last ping sent
 	awaiting bool      // that ping is unanswered
 	sentAt   time.Time // when it was sent
+	moved    int64     // the connection's byte count when the timer was last armed
 	timer    *time.Timer
 }
 
@@ -72,6 +74,7 @@ func (k *keepalive) run() {
 		p := bytes.Clone(k.payload)
 		k.awaiting = true
 		k.sentAt = time.Now()
+		k.moved = k.c.moved()
 		// Armed before the write: a peer that stops reading (the write
 		// blocks on a full socket buffer) is detected as well.
 		k.timer.Reset(k.timeout)
@@ -79,6 +82,11 @@ func (k *keepalive) run() {
 		// An error means the connection is closing or closed; the reader
 		// reports how it ended.
 		_ = conn.Ping(context.Background(), p)
+		k.mu.Lock()
+		if k.awaiting {
+			k.moved = k.c.moved() // our own ping is no sign of life
+		}
+		k.mu.Unlock()
 	}
 }
 
@@ -102,11 +110,20 @@ func isSeq(b []byte, last uint64) bool {
 	return err == nil && n >= 1 && n <= last && strconv.FormatUint(n, 10) == string(b)
 }
 
-// timedOut runs when no pong came within the timeout: the connection is
-// ended with 1006 and a reason naming the cause.
+// timedOut runs when no pong came within the timeout. If bytes moved on
+// the connection meanwhile, the peer is alive and the pong is only late
+// (the ping waits behind a long send of ours, or the pong behind a long
+// message of the peer's): the wait starts over. Otherwise the connection
+// is ended with 1006 and a reason naming the cause.
 func (k *keepalive) timedOut() {
 	k.mu.Lock()
 	if !k.awaiting {
+		k.mu.Unlock()
+		return
+	}
+	if moved := k.c.moved(); moved != k.moved {
+		k.moved = moved
+		k.timer.Reset(k.timeout)
 		k.mu.Unlock()
 		return
 	}

@@ -228,3 +228,39 @@ func TestDropAfterLongStallNamesTheChannel(t *testing.T) {
 	require.Contains(t, out, "1006\tconnection lost")
 	require.Contains(t, out, "while the receive channel was full: the script is not reading its receive channel)")
 }
+
+// TestKeepaliveDuringLongSend: a large send to a peer that reads slowly
+// takes several pong timeouts, and the automatic ping waits behind it; the
+// connection is healthy (the peer reads, bytes move) and must stay up.
+// Before, it ended with "no pong within pong_timeout". (TCP lets a sender
+// wait for the peer's window to open in steps of about 100 ms here, so
+// pong_timeout is above that.)
+func TestKeepaliveDuringLongSend(t *testing.T) {
+	got := make(chan string, 1)
+	url := peerServer(t, slowReader(got))
+	out := mustRunLua(t, url, `
+		local client = assert(websocket.connect(WS, {ping_interval = 20, pong_timeout = 500}))
+		print(client:send(string.rep("x", 8 * 1024 * 1024), websocket.TYPE_BINARY))
+		print(tostring(client):match(", (%a+)%)$"))
+		print(client:close())
+	`)
+	require.Equal(t, "true\nopen\ntrue\n", out)
+	select {
+	case s := <-got:
+		require.Equal(t, "message 8388608 bytes, whole true; then close 1000 remote true", s)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server reported nothing")
+	}
+}
+
+// TestKeepaliveDetectsPeerNotReading: a peer that stops reading while we
+// send (our write stalls on a full socket buffer, nothing moves) is still
+// found dead by the keepalive, though its ping never gets written.
+func TestKeepaliveDetectsPeerNotReading(t *testing.T) {
+	url := peerServer(t, flooder(0))
+	out := mustRunLua(t, url, `
+		local client = assert(websocket.connect(WS, {ping_interval = 20, pong_timeout = 200}))
+		print(client:send(string.rep("x", 64 * 1024 * 1024), websocket.TYPE_BINARY))
+	`)
+	require.Equal(t, "false\twebsocket: connection closed (1006 no pong within pong_timeout (200ms))\n", out)
+}

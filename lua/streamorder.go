@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	glua "github.com/yuin/gopher-lua"
@@ -53,16 +54,20 @@ var (
 	errMissingContinuation = errors.New("protocol error: new data frame inside a fragmented message")
 )
 
-// frameGuard wraps the TCP connection of a client. It reads for the
-// handshake and then for the protocol's reader; Read is never called
-// concurrently.
+// frameGuard wraps the TCP connection of a client (to the server, or to
+// its proxy). It counts the bytes read and written (the keepalive takes
+// moving bytes as a sign of life), and on a direct ws:// connection (scan)
+// it follows the frames. It reads for the handshake and then for the
+// protocol's reader; Read is never called concurrently.
 type frameGuard struct {
 	net.Conn
-	limit   int64                                       // max_message_size
-	deflate bool                                        // permessage-deflate offered: RSV1 on first frames is allowed
-	hold    func(done <-chan struct{}, f *guardFailure) // the client's wait, on the reader goroutine
-	closed  chan struct{}                               // closed by Close: a hold ends
-	closeMu sync.Once
+	scanning bool                                        // follow the frames (plain bytes of a direct ws:// connection)
+	moved    atomic.Int64                                // bytes read and written so far
+	limit    int64                                       // max_message_size
+	deflate  bool                                        // permessage-deflate offered: RSV1 on first frames is allowed
+	hold     func(done <-chan struct{}, f *guardFailure) // the client's wait, on the reader goroutine
+	closed   chan struct{}                               // closed by Close: a hold ends
+	closeMu  sync.Once
 
 	// Scanning state.
 	head       []byte // the tail of the HTTP response head while it is read
@@ -81,7 +86,26 @@ type frameGuard struct {
 }
 
 func newFrameGuard(nc net.Conn, limit int64, deflate bool, hold func(<-chan struct{}, *guardFailure)) *frameGuard {
-	return &frameGuard{Conn: nc, limit: limit, deflate: deflate, hold: hold, inHead: true, closed: make(chan struct{})}
+	return &frameGuard{Conn: nc, scanning: true, limit: limit, deflate: deflate, hold: hold, inHead: true, closed: make(chan struct{})}
+}
+
+// meterChunk bounds one network write, so that a long write to a slow
+// peer shows progress as it goes.
+const meterChunk = 64 << 10
+
+// Write writes to the connection, counting the bytes.
+func (g *frameGuard) Write(p []byte) (int, error) {
+	total := 0
+	for {
+		chunk := p[:min(len(p), meterChunk)]
+		n, err := g.Conn.Write(chunk)
+		g.moved.Add(int64(n))
+		total += n
+		p = p[n:]
+		if err != nil || len(p) == 0 {
+			return total, err
+		}
+	}
 }
 
 // SyscallConn exposes the socket for the protocol's non-blocking writes
@@ -106,7 +130,8 @@ func (g *frameGuard) Read(p []byte) (int, error) {
 		return g.readHeld(p)
 	}
 	n, err := g.Conn.Read(p)
-	if g.off || n == 0 {
+	g.moved.Add(int64(n))
+	if !g.scanning || g.off || n == 0 {
 		return n, err
 	}
 	at, fail := g.scan(p[:n])
@@ -263,23 +288,21 @@ func stripZone(host string) string {
 	return host
 }
 
-// guardDialer returns the NetDialContext of a client connecting to rawURL:
-// the direct TCP connection to the server gets a frameGuard (stored in
-// *guard); connections to a proxy do not. It returns nil when rawURL is not
-// a ws:// URL.
-func (c *client) guardDialer(rawURL string, guard **frameGuard) func(ctx context.Context, network, addr string) (net.Conn, error) {
+// dialer returns the NetDialContext of a client connecting to rawURL: every
+// TCP connection it makes gets a frameGuard, stored in *wire (the
+// connection that carries the WebSocket, directly or through a proxy or
+// TLS); the direct connection to the server of a ws:// URL is scanned.
+func (c *client) dialer(rawURL string, wire **frameGuard) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	target := directAddr(rawURL)
-	if target == "" {
-		return nil
-	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var d net.Dialer
 		nc, err := d.DialContext(ctx, network, addr)
-		if err != nil || addr != target {
-			return nc, err
+		if err != nil {
+			return nil, err
 		}
 		g := newFrameGuard(nc, c.opts.MaxMessageSize, c.opts.Compression != nil, c.holdForScript)
-		*guard = g
+		g.scanning = target != "" && addr == target
+		*wire = g
 		return g, nil
 	}
 }
