@@ -330,12 +330,12 @@ func (c *client) holdForScript(done <-chan struct{}, f *guardFailure) {
 		case <-ctx.Done():
 		}
 	}()
+	c.final.Store(&m) // before the script can see the message (toLua marks the client closed)
 	c.handed.Add(1)
 	if err := c.handOver(ctx, m); err != nil {
-		return
+		return // the reader stores and delivers the protocol's own final message
 	}
 	c.earlyFinal.Store(true)
-	c.final.Store(&m)
 	select {
 	case <-c.earlySeen:
 	case <-ctx.Done():
