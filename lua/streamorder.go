@@ -330,12 +330,15 @@ func (c *client) holdForScript(done <-chan struct{}, f *guardFailure) {
 		case <-ctx.Done():
 		}
 	}()
-	c.final.Store(&m) // before the script can see the message (toLua marks the client closed)
+	// Recorded before the script can see the message: it may send (final
+	// names the end) or end at once (shutdown waits for the failure).
+	c.final.Store(&m)
+	c.earlyFinal.Store(true)
 	c.handed.Add(1)
 	if err := c.handOver(ctx, m); err != nil {
-		return // the reader stores and delivers the protocol's own final message
+		c.earlyFinal.Store(false) // the reader delivers the protocol's own final message
+		return
 	}
-	c.earlyFinal.Store(true)
 	select {
 	case <-c.earlySeen:
 	case <-ctx.Done():
