@@ -390,6 +390,17 @@ func streamOrderCases() []fakeserver.Case {
 	}
 }
 
+// waitResults waits until s has recorded n results: the client may be done
+// with a case before the server's handler is (Close would cancel it).
+func waitResults(t *testing.T, s *fakeserver.Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(s.Results()) < n {
+		require.True(t, time.Now().Before(deadline), "the server recorded %d of %d cases", len(s.Results()), n)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // TestLuaDriverFailsInStreamOrder: through client.lua, as through the Go
 // driver, the valid message before a bad frame is echoed before the
 // connection fails with 1002, in every one of the seven cases that were
@@ -399,6 +410,7 @@ func TestLuaDriverFailsInStreamOrder(t *testing.T) {
 	s := newFake(t, streamOrderCases())
 	r := runLua(t, s.URL(), "order")
 	require.Equal(t, 0, r.status, "stderr:\n%s", r.stderr)
+	waitResults(t, s, 7)
 	s.Close()
 	require.Len(t, s.Results(), 7)
 	for _, res := range s.Results() {
@@ -412,9 +424,12 @@ func TestLuaDriverFailsInStreamOrder(t *testing.T) {
 	goFake := newFake(t, streamOrderCases())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	require.NoError(t, driver.Run(ctx, driver.Config{URL: goFake.URL(), Agent: "order", Logf: func(string, ...any) {}}))
+	var goLines []string
+	require.NoError(t, driver.Run(ctx, driver.Config{URL: goFake.URL(), Agent: "order",
+		Logf: func(format string, args ...any) { goLines = append(goLines, fmt.Sprintf(format, args...)) }}))
+	waitResults(t, goFake, 7)
 	goFake.Close()
 	for _, res := range goFake.Results() {
-		require.NoError(t, res.Err, "Go driver, case %d", res.Case)
+		require.NoError(t, res.Err, "Go driver, case %d; its log:\n%s", res.Case, strings.Join(goLines, "\n"))
 	}
 }
