@@ -210,6 +210,13 @@ func (c *client) readLoop() {
 			c.deliver(m)
 			return
 		}
+		if c.earlyFinal.Load() {
+			// The guard announced a failure the protocol did not meet (it
+			// should not happen: they apply the same rules). The script has
+			// its final message: end the connection.
+			_ = c.conn.CloseNow()
+			continue
+		}
 		m := message{typ: typeBinary, data: data}
 		if typ == protocol.MessageText {
 			m.typ = typeText
