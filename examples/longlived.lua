@@ -3,8 +3,9 @@
 --
 --   wslua --serve examples/longlived.lua [URL [COUNT [TICK_MS]]]
 --
--- It sends "tick N" whenever nothing arrived for TICK_MS (default 1000) and
--- prints what comes back (the test server at WS_URL echoes it). After COUNT
+-- When nothing arrived for TICK_MS (default 1000) it sends "tick N" (N: the
+-- number of the next message it expects; one tick at a time) and prints
+-- what comes back (the test server at WS_URL echoes it). After COUNT
 -- messages received (default: no limit) it closes with 1000 and ends. When
 -- the connection is lost it reconnects, waiting 100 ms, then twice as long
 -- after each failure, up to 5 s. Ctrl-C stops it: wslua closes the
@@ -38,19 +39,23 @@ end
 
 -- session runs one connection until it ends; it returns true when the
 -- program should end (a normal close), false to reconnect.
-local received, sent = 0, 0
+local received = 0
 local function session(client)
     local ch = client:receive()
+    local waiting = false -- a tick was sent and its answer has not come yet
     while true do
         local msg = receive_within(ch, tick)
         if msg == nil then
-            -- Quiet for a tick: say something (a failed send shows in the
-            -- close message that follows).
-            sent = sent + 1
-            client:send("tick " .. sent)
+            -- Quiet for a tick: say something, one tick at a time (a lost
+            -- tick is sent again on the next connection; a failed send
+            -- shows in the close message that follows).
+            if not waiting then
+                waiting = client:send("tick " .. (received + 1))
+            end
         elseif msg == false then
             return false
         elseif msg.type == websocket.TYPE_TEXT then
+            waiting = false
             received = received + 1
             print("received", msg.data)
             if count and received >= count then

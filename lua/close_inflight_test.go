@@ -14,9 +14,9 @@ import (
 	"github.com/wslua/wslua/protocol"
 )
 
-// slowReader reads one message in 64 KiB pieces with a pause between
-// them, then the next frame, and reports what it got on out.
-func slowReader(out chan<- string) func(ctx context.Context, conn *protocol.Conn) {
+// slowReader reads one message of size bytes "x" in 64 KiB pieces with a
+// pause between them, then the next frame, and reports what it got on out.
+func slowReader(size int, out chan<- string) func(ctx context.Context, conn *protocol.Conn) {
 	return func(ctx context.Context, conn *protocol.Conn) {
 		report := func(format string, args ...any) {
 			select {
@@ -43,7 +43,7 @@ func slowReader(out chan<- string) func(ctx context.Context, conn *protocol.Conn
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		whole := got.Len() == 8<<20 && bytes.Count(got.Bytes(), []byte("x")) == 8<<20
+		whole := got.Len() == size && bytes.Count(got.Bytes(), []byte("x")) == size
 		_, _, err = conn.Read(ctx)
 		var ce *protocol.CloseError
 		if errors.As(err, &ce) {
@@ -62,7 +62,7 @@ func TestCloseWaitsForSendInFlight(t *testing.T) {
 	for _, wait := range []int{0, 30} {
 		t.Run(fmt.Sprintf("close after %d ms", wait), func(t *testing.T) {
 			got := make(chan string, 1)
-			url := peerServer(t, slowReader(got))
+			url := peerServer(t, slowReader(8<<20, got))
 			out := mustRunLua(t, url, `
 				local client = assert(websocket.connect(WS))
 				local big = string.rep("x", 8 * 1024 * 1024)

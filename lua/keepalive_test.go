@@ -234,21 +234,21 @@ func TestDropAfterLongStallNamesTheChannel(t *testing.T) {
 // connection is healthy (the peer reads, bytes move) and must stay up.
 // Before, it ended with "no pong within pong_timeout". (TCP lets a sender
 // wait for the peer's window to open in steps of about 100 ms here, so
-// pong_timeout is above that.)
+// pong_timeout is well above that, and the send takes longer.)
 func TestKeepaliveDuringLongSend(t *testing.T) {
 	got := make(chan string, 1)
-	url := peerServer(t, slowReader(got))
+	url := peerServer(t, slowReader(16<<20, got))
 	out := mustRunLua(t, url, `
-		local client = assert(websocket.connect(WS, {ping_interval = 20, pong_timeout = 500}))
-		print(client:send(string.rep("x", 8 * 1024 * 1024), websocket.TYPE_BINARY))
+		local client = assert(websocket.connect(WS, {ping_interval = 20, pong_timeout = 1000}))
+		print(client:send(string.rep("x", 16 * 1024 * 1024), websocket.TYPE_BINARY))
 		print(tostring(client):match(", (%a+)%)$"))
 		print(client:close())
 	`)
 	require.Equal(t, "true\nopen\ntrue\n", out)
 	select {
 	case s := <-got:
-		require.Equal(t, "message 8388608 bytes, whole true; then close 1000 remote true", s)
-	case <-time.After(10 * time.Second):
+		require.Equal(t, "message 16777216 bytes, whole true; then close 1000 remote true", s)
+	case <-time.After(20 * time.Second):
 		t.Fatal("the server reported nothing")
 	}
 }
