@@ -21,6 +21,7 @@ import (
 
 	"github.com/wslua/wslua/autobahn/driver"
 	"github.com/wslua/wslua/autobahn/internal/fakeserver"
+	"github.com/wslua/wslua/framing"
 	"github.com/wslua/wslua/handshake"
 	"github.com/wslua/wslua/protocol"
 )
@@ -335,5 +336,100 @@ func TestRunShNeedsDocker(t *testing.T) {
 			require.Contains(t, stderr.String(), "autobahn/run.sh: "+tt.stderr)
 			require.Empty(t, stdout.String(), "nothing was built or started")
 		})
+	}
+}
+
+// streamOrderCases are fake versions of Autobahn 3.2, 3.3, 4.1.3, 4.1.4,
+// 4.2.3, 4.2.4 and 5.15: a valid message and, in the same burst, a frame
+// that must fail the connection. A driver passes when it echoes the valid
+// message before failing the connection with 1002.
+func streamOrderCases() []fakeserver.Case {
+	hello := []byte("Hello, world!")
+	text := fakeserver.Frame{Fin: true, Opcode: framing.OpText, Payload: hello}
+	ping := fakeserver.Frame{Fin: true, Opcode: framing.OpPing, Payload: hello}
+	expect := func(ctx context.Context, c *fakeserver.Conn, echo []byte) error {
+		if err := c.ExpectEcho(ctx, protocol.MessageText, echo); err != nil {
+			return err
+		}
+		return c.ExpectFailure(ctx, protocol.StatusProtocolError)
+	}
+	badAfter := func(bad fakeserver.Frame) func(ctx context.Context, c *fakeserver.Conn) error {
+		return func(ctx context.Context, c *fakeserver.Conn) error {
+			if err := c.SendFrames(ctx, text, bad, ping); err != nil {
+				return err
+			}
+			return expect(ctx, c, hello)
+		}
+	}
+	return []fakeserver.Case{
+		{Name: "3.2 RSV=2", Run: badAfter(fakeserver.Frame{Fin: true, Rsv: framing.Rsv2, Opcode: framing.OpText, Payload: hello})},
+		{Name: "3.3 RSV=3, frame-wise chops", Run: func(ctx context.Context, c *fakeserver.Conn) error {
+			for _, f := range []fakeserver.Frame{text, {Fin: true, Rsv: framing.Rsv2 | framing.Rsv3, Opcode: framing.OpText, Payload: hello}, ping} {
+				if err := c.SendFrames(ctx, f); err != nil {
+					return err
+				}
+			}
+			return expect(ctx, c, hello)
+		}},
+		{Name: "4.1.3 opcode 5", Run: badAfter(fakeserver.Frame{Fin: true, Opcode: 5})},
+		{Name: "4.1.4 opcode 6 with payload", Run: badAfter(fakeserver.Frame{Fin: true, Opcode: 6, Payload: hello})},
+		{Name: "4.2.3 opcode 13", Run: badAfter(fakeserver.Frame{Fin: true, Opcode: 13})},
+		{Name: "4.2.4 opcode 14 with payload", Run: badAfter(fakeserver.Frame{Fin: true, Opcode: 14, Payload: hello})},
+		{Name: "5.15 continuation with nothing to continue", Run: func(ctx context.Context, c *fakeserver.Conn) error {
+			err := c.SendFrames(ctx,
+				fakeserver.Frame{Opcode: framing.OpText, Payload: []byte("fragment1")},
+				fakeserver.Frame{Fin: true, Opcode: framing.OpContinuation, Payload: []byte("fragment2")},
+				fakeserver.Frame{Opcode: framing.OpContinuation, Payload: []byte("fragment3")},
+				fakeserver.Frame{Fin: true, Opcode: framing.OpText, Payload: []byte("fragment4")},
+			)
+			if err != nil {
+				return err
+			}
+			return expect(ctx, c, []byte("fragment1fragment2"))
+		}},
+	}
+}
+
+// waitResults waits until s has recorded n results: the client may be done
+// with a case before the server's handler is (Close would cancel it).
+func waitResults(t *testing.T, s *fakeserver.Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(s.Results()) < n {
+		require.True(t, time.Now().Before(deadline), "the server recorded %d of %d cases", len(s.Results()), n)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLuaDriverFailsInStreamOrder: through client.lua, as through the Go
+// driver, the valid message before a bad frame is echoed before the
+// connection fails with 1002, in every one of the seven cases that were
+// NON-STRICT through the Lua driver (the reader read ahead and failed the
+// connection before the script had the message).
+func TestLuaDriverFailsInStreamOrder(t *testing.T) {
+	s := newFake(t, streamOrderCases())
+	r := runLua(t, s.URL(), "order")
+	require.Equal(t, 0, r.status, "stderr:\n%s", r.stderr)
+	waitResults(t, s, 7)
+	s.Close()
+	require.Len(t, s.Results(), 7)
+	for _, res := range s.Results() {
+		require.NoError(t, res.Err, "case %d", res.Case)
+	}
+	for i, line := range r.lines()[1:8] {
+		require.Contains(t, line, fmt.Sprintf("case %d: echoed 1 messages", i+1))
+		require.Contains(t, line, "closed with 1002")
+	}
+
+	goFake := newFake(t, streamOrderCases())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var goLines []string
+	require.NoError(t, driver.Run(ctx, driver.Config{URL: goFake.URL(), Agent: "order",
+		Logf: func(format string, args ...any) { goLines = append(goLines, fmt.Sprintf(format, args...)) }}))
+	waitResults(t, goFake, 7)
+	goFake.Close()
+	for _, res := range goFake.Results() {
+		require.NoError(t, res.Err, "Go driver, case %d; its log:\n%s", res.Case, strings.Join(goLines, "\n"))
 	}
 }

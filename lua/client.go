@@ -2,8 +2,12 @@ package lua
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/wslua/wslua/lua/scheduler"
 	"github.com/wslua/wslua/protocol"
@@ -53,6 +57,25 @@ type client struct {
 	cancelControl context.CancelFunc
 	dropping      atomic.Bool  // a delivery failed: discard everything else
 	handed        atomic.Int64 // messages the reader has read and handed (or is handing) over
+	// stallStart is when the reader's current hand-over started (Unix
+	// nanoseconds, 0 when none is under way): while the receive channel is
+	// full, the connection is not read. longestStall is the longest such
+	// wait so far (nanoseconds).
+	stallStart   atomic.Int64
+	longestStall atomic.Int64
+	// endCause is why this end closed the connection without a close
+	// handshake (a pong timeout), when the protocol cannot know it.
+	endCause atomic.Pointer[string]
+	ka       *keepalive  // automatic pings (ping_interval), or nil
+	wire     *frameGuard // the connection under the protocol (set before the reader starts), or nil
+	// final is the final close message once the reader has met the end.
+	final atomic.Pointer[message]
+	// earlyFinal: the final close message went out ahead of a failure
+	// (holdForScript). earlySeen is closed when the script has received
+	// it.
+	earlyFinal    atomic.Bool
+	earlySeen     chan struct{}
+	earlySeenOnce sync.Once
 	// closeInitiated: this end sent a close frame (client:close or host
 	// stop), so an unanswered handshake ends with 1006.
 	closeInitiated atomic.Bool
@@ -64,13 +87,22 @@ type client struct {
 	unregister  func()      // removes the scheduler closer; nil without scheduler
 	stopWatch   func() bool // stops watching the host context; nil without one
 
+	// inflight counts the sends (and pings) started while the client was
+	// open and not finished yet; sendsDone, when not nil, is closed when it
+	// drops to zero (client:close() waits for it).
+	inflight  int
+	sendsDone chan struct{}
+
 	readerDone   chan struct{} // closed when the reader ended, or will never run
 	releaseOnce  sync.Once
 	shutdownOnce sync.Once
 }
 
 func newClient(url string, opts connectOptions) *client {
-	c := &client{url: url, opts: opts, readerDone: make(chan struct{})}
+	c := &client{url: url, opts: opts, readerDone: make(chan struct{}), earlySeen: make(chan struct{})}
+	if opts.PingInterval > 0 {
+		c.ka = newKeepalive(c, opts.PingInterval, opts.PongTimeout)
+	}
 	c.deliverCtx, c.cancelDeliver = context.WithCancel(context.Background())
 	c.controlCtx, c.cancelControl = context.WithCancel(c.deliverCtx)
 	return c
@@ -79,20 +111,28 @@ func newClient(url string, opts connectOptions) *client {
 // protocolOptions are the protocol.Options of the client's connection.
 // The reader goroutine reads until the connection ends (DedicatedReader):
 // the protocol's Close leaves the peer's close reply to it, so the messages
-// the server sent before its reply reach the receive channel.
+// the server sent before its reply reach the receive channel. The
+// keepalive is the client's own (see keepalive), not the protocol's.
 func (c *client) protocolOptions() protocol.Options {
 	return protocol.Options{
 		Role:            protocol.RoleClient,
 		ReadLimit:       c.opts.MaxMessageSize,
 		ReadTimeout:     c.opts.ReadTimeout,
 		WriteTimeout:    c.opts.WriteTimeout,
-		PingInterval:    c.opts.PingInterval,
-		PongTimeout:     c.opts.PongTimeout,
 		CloseTimeout:    c.opts.CloseTimeout,
 		DedicatedReader: true,
 		OnPing:          func(p []byte) { c.deliverControl(message{typ: typePing, data: clone(p)}) },
-		OnPong:          func(p []byte) { c.deliverControl(message{typ: typePong, data: clone(p)}) },
+		OnPong:          c.onPong,
 	}
+}
+
+// onPong is the protocol's pong callback: pongs answering the automatic
+// keepalive pings are not delivered, every other one is.
+func (c *client) onPong(p []byte) {
+	if c.ka != nil && c.ka.pong(p) {
+		return
+	}
+	c.deliverControl(message{typ: typePong, data: clone(p)})
 }
 
 func clone(p []byte) []byte { return append([]byte{}, p...) }
@@ -111,6 +151,9 @@ func (c *client) start(conn *protocol.Conn) bool {
 	c.subprotocol = conn.Subprotocol()
 	c.state = stateOpen
 	c.mu.Unlock()
+	if c.ka != nil {
+		go c.ka.run()
+	}
 	go c.readLoop()
 	return true
 }
@@ -140,6 +183,9 @@ func (c *client) release() {
 		}
 		c.cancelControl()
 		c.cancelDeliver()
+		if c.ka != nil {
+			c.ka.halt()
+		}
 	})
 }
 
@@ -148,16 +194,28 @@ func (c *client) release() {
 // pongs arrive through the protocol callbacks (deliverControl).
 func (c *client) readLoop() {
 	defer close(c.readerDone)
+	defer c.waitKeepalive()
 	defer c.release()
 	defer c.ch.CloseGo()
 	for {
 		typ, data, err := c.conn.Read(context.Background())
 		if err != nil {
-			c.mu.Lock()
-			c.state = stateClosed
-			c.mu.Unlock()
-			c.deliver(finalMessage(err, c.closeInitiated.Load()))
+			if c.earlyFinal.Load() {
+				c.markClosed() // the final message is out already
+				return
+			}
+			m := c.finalMessage(err)
+			c.final.Store(&m)
+			c.markClosed()
+			c.deliver(m)
 			return
+		}
+		if c.earlyFinal.Load() {
+			// The guard announced a failure the protocol did not meet (it
+			// should not happen: they apply the same rules). The script has
+			// its final message: end the connection.
+			_ = c.conn.CloseNow()
+			continue
 		}
 		m := message{typ: typeBinary, data: data}
 		if typ == protocol.MessageText {
@@ -186,8 +244,112 @@ func (c *client) deliver(m message) {
 		return
 	}
 	c.handed.Add(1)
-	if err := c.ch.SendGo(c.deliverCtx, m); err != nil {
+	if err := c.handOver(c.deliverCtx, m); err != nil {
 		c.dropping.Store(true)
+	}
+}
+
+// handOver sends m to the receive channel, recording how long the reader
+// waits for room (see stallStart).
+func (c *client) handOver(ctx context.Context, m message) error {
+	start := time.Now().UnixNano()
+	c.stallStart.Store(start)
+	err := c.ch.SendGo(ctx, m)
+	c.stallStart.Store(0)
+	if d := time.Now().UnixNano() - start; d > c.longestStall.Load() {
+		c.longestStall.Store(d)
+	}
+	return err
+}
+
+// stalledSince returns when the reader started waiting for room in the
+// receive channel, or the zero time when it is not waiting.
+func (c *client) stalledSince() time.Time {
+	if ns := c.stallStart.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
+// moved returns how many bytes the connection has read and written so far
+// (0 without a wire, as in tests that build clients by hand).
+func (c *client) moved() int64 {
+	if c.wire == nil {
+		return 0
+	}
+	return c.wire.moved.Load()
+}
+
+// stallHint is the minimum wait for room in the receive channel that the
+// reason of an abnormal end (1006) mentions as a likely cause.
+const stallHint = time.Second
+
+// finalMessage is the package's finalMessage for this client: a cause this
+// end knows better than the protocol (endCause) replaces the reason of a
+// 1006, and a reader long held up by a full receive channel is named.
+func (c *client) finalMessage(err error) message {
+	m := finalMessage(err, c.closeInitiated.Load())
+	var ce *protocol.CloseError
+	if m.code == int(protocol.StatusMessageTooBig) && errors.As(err, &ce) && !ce.Remote {
+		// This end failed the connection: name the limit and its option.
+		m.reason = fmt.Sprintf("message exceeds max_message_size (%d bytes)", c.opts.MaxMessageSize)
+		m.data = []byte(m.reason)
+		return m
+	}
+	if m.code != int(protocol.StatusAbnormalClosure) {
+		return m
+	}
+	if cause := c.endCause.Load(); cause != nil {
+		m.reason = *cause
+	} else if d := time.Duration(c.longestStall.Load()); d >= stallHint {
+		m.reason += fmt.Sprintf(" (reading had stopped for %v while the receive channel was full: the script is not reading its receive channel)", roundDuration(d))
+	}
+	m.reason = truncateUTF8(m.reason, maxLocalReason)
+	m.data = []byte(m.reason)
+	return m
+}
+
+// endLocally ends the connection at once, without a close handshake,
+// because of cause (which becomes the reason of the final 1006 message and
+// of later send errors).
+func (c *client) endLocally(cause string) {
+	c.endCause.CompareAndSwap(nil, &cause)
+	m := message{typ: typeClose, code: int(protocol.StatusAbnormalClosure), reason: cause, data: []byte(cause), initiator: initClient}
+	c.final.CompareAndSwap(nil, &m)
+	c.mu.Lock()
+	conn := c.conn
+	c.state = stateClosed
+	c.mu.Unlock()
+	if conn != nil {
+		_ = conn.CloseNow()
+	}
+}
+
+// closedText is the error of a send on a client that is not open: with the
+// code and reason of the end when the peer or a failure ended it (final is
+// stored before the client is marked closed, so this does not race).
+func (c *client) closedText() string {
+	if c.closeInitiated.Load() {
+		return errClosedText // the script closed it (or the host): nothing to add
+	}
+	if m := c.final.Load(); m != nil {
+		return fmt.Sprintf("%s (%s)", errClosedText, strings.TrimSpace(fmt.Sprintf("%d %s", m.code, m.reason)))
+	}
+	return errClosedText
+}
+
+// markClosed records that the connection has ended.
+func (c *client) markClosed() {
+	c.mu.Lock()
+	c.state = stateClosed
+	c.mu.Unlock()
+}
+
+// waitKeepalive waits for the keepalive goroutine to end (the connection
+// is closed, so a ping write in progress returns).
+func (c *client) waitKeepalive() {
+	if c.ka != nil {
+		<-c.ka.done
 	}
 }
 
@@ -201,7 +363,7 @@ func (c *client) deliverControl(m message) {
 		return
 	}
 	c.handed.Add(1)
-	if err := c.ch.SendGo(c.controlCtx, m); err != nil && c.controlCtx.Err() == nil {
+	if err := c.handOver(c.controlCtx, m); err != nil && c.controlCtx.Err() == nil {
 		c.dropping.Store(true) // channel closed by the script, or the run ended
 	}
 }
@@ -231,6 +393,17 @@ func (c *client) shutdown() {
 			c.closeInitiated.Store(true)
 			_ = conn.Close(protocol.StatusGoingAway, goingAwayReason)
 		}
+		if c.earlyFinal.Load() {
+			// A failure in stream order is under way (the script may have
+			// ended right after its final message): the canceled hold lets
+			// the reader send the close frame; give it close_timeout.
+			t := time.NewTimer(c.closeTimeout())
+			select {
+			case <-c.readerDone:
+			case <-t.C:
+			}
+			t.Stop()
+		}
 		_ = conn.CloseNow()
 		<-c.readerDone
 	})
@@ -255,6 +428,50 @@ func (c *client) openConn() (*protocol.Conn, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.conn, c.state == stateOpen
+}
+
+// beginSend returns the connection if the client is open and counts a send
+// in flight until endSend.
+func (c *client) beginSend() (*protocol.Conn, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return nil, false
+	}
+	c.inflight++
+	return c.conn, true
+}
+
+// endSend ends a send counted by beginSend.
+func (c *client) endSend() {
+	c.mu.Lock()
+	c.inflight--
+	if c.inflight == 0 && c.sendsDone != nil {
+		close(c.sendsDone)
+		c.sendsDone = nil
+	}
+	c.mu.Unlock()
+}
+
+// waitSends waits until the sends in flight have finished, at most d. The
+// client is no longer open, so no send starts meanwhile.
+func (c *client) waitSends(d time.Duration) {
+	c.mu.Lock()
+	if c.inflight == 0 {
+		c.mu.Unlock()
+		return
+	}
+	if c.sendsDone == nil {
+		c.sendsDone = make(chan struct{})
+	}
+	done := c.sendsDone
+	c.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 func (c *client) currentState() connState {

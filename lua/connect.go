@@ -30,7 +30,7 @@ func luaConnect(L *glua.LState) int {
 	}
 
 	c := newClient(displayURL(string(rawURL)), opts)
-	c.ch = scheduler.NewChannel(L, opts.ChannelCapacity, messageToLua)
+	c.ch = scheduler.NewChannel(L, opts.ChannelCapacity, c.toLua)
 	// The connection ends when the host stops the script: through the
 	// scheduler, and through the context of the main LState (a coroutine's
 	// own context ends with the coroutine, so it would be wrong here).
@@ -49,6 +49,8 @@ func luaConnect(L *glua.LState) int {
 		Compression:  opts.Compression,
 		Conn:         c.protocolOptions(),
 	}
+	var wire *frameGuard // set by the dialer
+	dopts.NetDialContext = c.dialer(string(rawURL), &wire)
 	switch {
 	case opts.Proxy != nil:
 		p := opts.Proxy
@@ -70,10 +72,14 @@ func luaConnect(L *glua.LState) int {
 		if err != nil {
 			c.abort()
 			if errors.Is(err, context.DeadlineExceeded) && opts.DialTimeout > 0 && ctx.Err() == nil {
-				return fmt.Errorf("%w (dial_timeout %v exceeded)", err, opts.DialTimeout)
+				return fmt.Errorf("%w (%s)", err, dialTimeoutText(opts))
 			}
 			return err
 		}
+		if wire != nil && conn.Compression() == nil {
+			wire.deflate = false // declined: RSV1 is a violation
+		}
+		c.wire = wire
 		if !c.start(conn) {
 			return errors.New("websocket: connection closed while connecting (the host stopped)")
 		}
@@ -85,6 +91,15 @@ func luaConnect(L *glua.LState) int {
 		L.Push(newClientValue(L, c))
 		return 1
 	})
+}
+
+// dialTimeoutText says which dial timeout expired, and whether it was the
+// default.
+func dialTimeoutText(opts connectOptions) string {
+	if opts.DialTimeoutSet {
+		return fmt.Sprintf("dial_timeout %v exceeded", opts.DialTimeout)
+	}
+	return fmt.Sprintf("dial_timeout %v exceeded: the default, set dial_timeout to change it or 0 for none", opts.DialTimeout)
 }
 
 // displayURL returns rawURL for display: scheme, host and path only, never

@@ -92,9 +92,10 @@ func TestConnectNeverShowsCredentials(t *testing.T) {
 	require.NotContains(t, out, "s3cret")
 }
 
-// TestDialTimeout: a server that accepts TCP but never answers the opening
-// handshake.
-func TestDialTimeout(t *testing.T) {
+// silentListener accepts TCP connections and never writes to them (nor
+// answers a TLS ClientHello); it returns the address.
+func silentListener(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	var wg sync.WaitGroup
@@ -120,10 +121,34 @@ func TestDialTimeout(t *testing.T) {
 			c.Close()
 		}
 	})
-	for _, opt := range []string{`100`, `"100ms"`} {
-		out := connectResult(t, "", `"ws://`+l.Addr().String()+`/"`, `{dial_timeout = `+opt+`}`)
+	return l.Addr().String()
+}
+
+// TestDialTimeout: a server that accepts TCP but never answers the opening
+// handshake (ws://) or the TLS handshake (wss:// to a plain TCP port).
+func TestDialTimeout(t *testing.T) {
+	addr := silentListener(t)
+	for _, scheme := range []string{"ws", "wss"} {
+		for _, opt := range []string{`100`, `"100ms"`} {
+			out := connectResult(t, "", `"`+scheme+`://`+addr+`/"`, `{dial_timeout = `+opt+`}`)
+			require.True(t, strings.HasPrefix(out, "error\t"), out)
+			require.Contains(t, out, "(dial_timeout 100ms exceeded)\n")
+		}
+	}
+}
+
+// TestDefaultDialTimeout: without dial_timeout, connect gives up after the
+// default (shortened here; 45 s normally), whether the silent peer is
+// reached with ws:// or wss://. Before, it waited forever.
+func TestDefaultDialTimeout(t *testing.T) {
+	addr := silentListener(t)
+	saved := defaultDialTimeout
+	defaultDialTimeout = 150 * time.Millisecond
+	t.Cleanup(func() { defaultDialTimeout = saved })
+	for _, scheme := range []string{"ws", "wss"} {
+		out := connectResult(t, "", `"`+scheme+`://`+addr+`/"`, `nil`)
 		require.True(t, strings.HasPrefix(out, "error\t"), out)
-		require.Contains(t, out, "dial_timeout 100ms exceeded")
+		require.Contains(t, out, "dial_timeout 150ms exceeded: the default")
 	}
 }
 

@@ -49,20 +49,6 @@ func TestUnsolicitedPongDelivered(t *testing.T) {
 	require.Equal(t, "pong\tbeat\n", out)
 }
 
-// TestKeepalivePongsDelivered: with ping_interval the library pings by
-// itself; the server's pongs show up as TYPE_PONG messages.
-func TestKeepalivePongsDelivered(t *testing.T) {
-	s := newServer(t, nil)
-	out := mustRunLua(t, s.URL(), `
-		local client = assert(websocket.connect(WS .. "/", {ping_interval = 10, pong_timeout = "5s"}))
-		local ch = client:receive()
-		local m = ch:receive()
-		print(m.type, m.data)
-		assert(client:close())
-	`)
-	require.Equal(t, "pong\t\n", out)
-}
-
 // TestBackpressure: with channel_capacity 1 and nobody receiving, the
 // reader stops at a full channel instead of buffering the flood; once the
 // script drains, every message arrives, in order, and every ping was

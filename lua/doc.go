@@ -1,6 +1,7 @@
 // Package lua is the gopher-lua binding of the WebSocket client: the
 // `websocket` module of the user's specification
-// (/work/shared/spec/lua-websocket-module.md).
+// (../shared/spec/lua-websocket-module.md, relative to the repository root,
+// as the README names it).
 //
 // Open installs the module as the global `websocket` and as
 // package.preload/package.loaded["websocket"], so scripts use it directly or
@@ -15,29 +16,60 @@
 //	websocket.connect(url [, options])   -> client | nil, err
 //	client:send(data [, type])           -> true | false, err   (text by default)
 //	client:ping([data])                  -> true | false, err
-//	client:close([code [, reason]])      -> true | false, err   (code 1000 by default)
+//	client:close([code [, reason]])      -> true | false, err   (code 1000 by default; sends
+//	                                        already under way finish first, within close_timeout)
 //	client:receive()                     -> channel (the same one on every call)
 //	client:protocol()                    -> negotiated subprotocol | nil
 //	tostring(client)                     -> "websocket.client(ws://host/path, open)"
+//	                                        (connecting, open, closing; closed after any end)
 //
 // Options of connect (durations: a number of milliseconds or a Go duration
-// string such as "5s"; 0 means none/default): headers (name = string or
-// array of strings), protocols (array), dial_timeout, read_timeout (idle
-// timeout: the longest wait for the next frame; pair it with ping_interval
-// on quiet connections), write_timeout (per frame), ping_interval,
-// pong_timeout (default ping_interval), close_timeout (default 5s),
+// string such as "5s"; 0 means none, except for close_timeout where it means
+// the default): headers (name = string or array of strings), protocols
+// (array), dial_timeout (bounds TCP connect, proxy, TLS and the opening
+// handshake together; default 45s, as gorilla/websocket's default dialer;
+// dial_timeout = 0 means no timeout), read_timeout (idle timeout: the
+// longest wait for the next frame; pair it with ping_interval on quiet
+// connections), write_timeout (per frame), ping_interval (keepalive, see
+// below), pong_timeout (default ping_interval), close_timeout (default 5s),
 // max_message_size (bytes, default 16 MiB; larger messages fail the
-// connection with 1009), channel_capacity (default 64), tls =
-// {insecure_skip_verify, ca_file, server_name, cert_file, key_file} (used
-// for wss:// and https proxies), proxy (http, https, socks5 or socks5h URL;
-// false for a direct connection; by default HTTP_PROXY/HTTPS_PROXY/NO_PROXY)
-// and origin. An unknown option name or a bad value makes connect return
+// connection with 1009, reason "message exceeds max_message_size (N
+// bytes)"), channel_capacity (default 64), tls = {insecure_skip_verify,
+// ca_file, server_name, cert_file, key_file} (used for wss:// and https
+// proxies), proxy (http, https, socks5 or socks5h URL; false for a direct
+// connection; by default HTTP_PROXY/HTTPS_PROXY/NO_PROXY), origin and
+// compression. An unknown option name or a bad value makes connect return
 // nil and an error naming the option; nothing is silently ignored.
 //
 // Messages on the receive channel are tables {type=, data=} and, for
-// type "close", also code= and reason= (data then holds the reason too).
+// type "close", also code=, reason= (data then holds the reason too) and
+// initiator=, which says who started the end: "server" when the server's
+// close frame came first or the connection was cut from its side (end of
+// stream, reset), "client" when this end did (client:close(), a protocol
+// violation, invalid UTF-8 or a message too big that this end detected,
+// a read, pong or close timeout).
 // Pings are answered automatically and also delivered (type "ping"), as
-// are pongs. Whenever the connection ends, exactly one final "close"
+// are the pongs answering client:ping() and unsolicited pongs.
+//
+// Keepalive: with ping_interval the client sends a ping at that interval
+// (none while one is unanswered) and ends the connection with 1006 ("no
+// pong within pong_timeout") when pong_timeout passes without a pong and
+// without a byte moving on the connection either way (a pong is only late,
+// not missing, while the ping waits behind a long send of ours or the pong
+// behind a long message of the peer's; a peer that stops reading is still
+// found out, as then nothing moves). The automatic pings carry "wslua
+// keepalive N". The
+// pongs answering these automatic pings are not delivered to the script, so
+// a client that only sends never fills its receive channel with them, and
+// keepalive never ends a healthy connection. Data messages, pings and the
+// other pongs do wait in the channel: a script that never receives should
+// close it (client:receive():close()) so that the reader discards them;
+// otherwise the reader stops reading once the channel is full, and if the
+// connection then dies (a pong timeout, the peer giving up) the reason of
+// the final close message says "the script is not reading its receive
+// channel".
+//
+// Whenever the connection ends, exactly one final "close"
 // message is delivered, then the channel is closed (ch:receive() returns
 // nil, false): the code of the peer's close frame (1005 when it carried
 // none); or the code this end sent when it failed the connection (1002
@@ -46,6 +78,18 @@
 // (network drop, read/write/pong timeout, a close handshake the peer never
 // answered). Messages the server sent before its close reply are still
 // delivered after client:close(); pings and pongs arriving then are not.
+//
+// Failing in stream order: when a frame that fails the connection (a
+// reserved bit or opcode, a continuation with nothing to continue, a
+// message over max_message_size) arrives right behind valid messages, the
+// valid messages are delivered first, then the final close message (1002
+// or 1009); the close frame goes out only once the script has received
+// that message, so that what it sent in answer to the messages before
+// (an echo) reaches the peer first. A script that does not receive holds
+// the failure up for close_timeout at most. This applies to ws://
+// connections made directly; over TLS or a proxy the connection fails as
+// soon as the reader meets the frame. Failures found inside a payload
+// (invalid UTF-8, a bad close frame) are not held back.
 //
 // Failures are returned as values (nil/false, message) as the
 // specification asks; only calling a method on something that is not a

@@ -85,18 +85,25 @@ func runLuaCtx(t *testing.T, ctx context.Context, ws string, setup func(L *glua.
 		ctx, cancel = context.WithTimeout(context.Background(), scriptTimeout)
 		defer cancel()
 	}
-	L := glua.NewState()
-	defer L.Close()
-	Open(L)
-	scheduler.Install(L)
 	var out syncBuffer
-	capturePrint(L, &out)
+	L := newTestState(&out)
+	defer L.Close()
 	L.SetGlobal("WS", glua.LString(ws))
 	if setup != nil {
 		setup(L)
 	}
 	err := scheduler.RunString(ctx, L, src)
 	return out.String(), err
+}
+
+// newTestState returns a state with the module and the scheduler
+// installed, printing to out.
+func newTestState(out *syncBuffer) *glua.LState {
+	L := glua.NewState()
+	Open(L)
+	scheduler.Install(L)
+	capturePrint(L, out)
+	return L
 }
 
 // mustRunLua is runLua that requires success.

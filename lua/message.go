@@ -22,7 +22,21 @@ type message struct {
 	data   []byte // payload; for close messages the reason
 	code   int    // close messages only
 	reason string // close messages only
+	// initiator is who started the end, close messages only: initServer
+	// (its close frame came first, or the connection was cut from its side)
+	// or initClient (client:close(), a violation or timeout this end
+	// detected, the host stopping the script).
+	initiator string
+	// early marks a final close message delivered before the connection
+	// fails, so that the failure waits for the script (see streamorder.go).
+	early bool
 }
+
+// The values of the initiator field of close messages.
+const (
+	initClient = "client"
+	initServer = "server"
+)
 
 // messageToLua is the channel's conversion function: it builds
 // {type=, data=, code=, reason=} on the VM goroutine.
@@ -37,6 +51,7 @@ func messageToLua(L *glua.LState, v any) glua.LValue {
 	if m.typ == typeClose {
 		t.RawSetString("code", glua.LNumber(m.code))
 		t.RawSetString("reason", glua.LString(m.reason))
+		t.RawSetString("initiator", glua.LString(m.initiator))
 	}
 	return t
 }
@@ -80,15 +95,23 @@ const maxLocalReason = 256
 //     handshake the peer never answered, host stop): 1006 and a reason
 //     naming the cause.
 //
+// The initiator is initServer when the peer's close frame came before any
+// of ours, or the connection was cut from the other side (end of stream,
+// reset); initClient otherwise: this end closed, failed the connection, or
+// gave up waiting (timeouts).
+//
 // closeInitiated says that this end sent a close frame with client:close()
 // (or on host stop): then a CloseError without Remote means the peer never
 // answered, hence 1006.
 func finalMessage(err error, closeInitiated bool) message {
-	m := message{typ: typeClose, code: int(protocol.StatusAbnormalClosure)}
+	m := message{typ: typeClose, code: int(protocol.StatusAbnormalClosure), initiator: initClient}
 	var ce *protocol.CloseError
 	switch {
 	case errors.As(err, &ce) && ce.Remote:
 		m.code, m.reason = int(ce.Code), ce.Reason
+		if !closeInitiated {
+			m.initiator = initServer
+		}
 	case errors.As(err, &ce) && !closeInitiated && ce.Code != protocol.StatusAbnormalClosure:
 		// This end failed the connection with ce.Code.
 		m.code, m.reason = int(ce.Code), ce.Reason
@@ -111,6 +134,9 @@ func finalMessage(err error, closeInitiated bool) message {
 			}
 		case ce.Err != nil && !errors.Is(ce.Err, protocol.ErrClosed):
 			m.reason = "connection lost: " + causeText(ce.Err)
+			if !errors.Is(ce.Err, os.ErrDeadlineExceeded) {
+				m.initiator = initServer // cut from the other side
+			}
 		case closeInitiated:
 			m.reason = "no close frame from the peer"
 		default:
@@ -118,6 +144,7 @@ func finalMessage(err error, closeInitiated bool) message {
 		}
 	case err != nil:
 		m.reason = "connection lost: " + causeText(err)
+		m.initiator = initServer
 	default:
 		m.reason = "connection closed without a close frame"
 	}

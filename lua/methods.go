@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -160,19 +161,23 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 	default:
 		return pushFail(L, "websocket: unknown message type %q (want text, binary, ping or pong)", typ)
 	}
-	conn, ok := c.openConn()
+	// Counted in flight from here: client:close() lets it finish before
+	// its close frame.
+	conn, ok := c.beginSend()
 	if !ok {
-		return pushFail(L, "%s", errClosedText)
+		return pushFail(L, "%s", c.closedText())
 	}
 	if mt != 0 {
 		// Most messages go out at once, without the hand-over to another
 		// goroutine that a write which may block needs.
 		if sent, err := conn.TryWrite(mt, data); sent || err != nil {
-			return awaitResult(L, err)
+			c.endSend()
+			return awaitResult(L, c.sendResult(err))
 		}
 	}
 	return scheduler.Await(L, func(ctx context.Context) any {
-		return write(ctx, conn)
+		defer c.endSend()
+		return c.sendResult(write(ctx, conn))
 	}, awaitResult)
 }
 
@@ -213,7 +218,15 @@ func clientClose(L *glua.LState) int {
 		return 1
 	}
 	return scheduler.Await(L, func(context.Context) any {
-		return closeResult(conn.Close(protocol.StatusCode(code), reason))
+		// Sends already under way go out before the close frame (each
+		// write is bounded by write_timeout); this wait by close_timeout.
+		c.waitSends(c.closeTimeout())
+		err := conn.Close(protocol.StatusCode(code), reason)
+		// Close returns once the connection is shut down (handshake done or
+		// timed out), even while the reader is still held up by a full
+		// receive channel.
+		c.markClosed()
+		return closeResult(err)
 	}, awaitResult)
 }
 
@@ -245,6 +258,21 @@ func clientToString(L *glua.LState) int {
 	c := checkClient(L)
 	L.Push(glua.LString(fmt.Sprintf("%s(%s, %s)", clientTypeName, c.url, c.currentState())))
 	return 1
+}
+
+// sendResult maps the result of a write: a write that found the
+// connection ended marks the client closed, and its error carries the
+// reason of the final close message (which names causes only this client
+// knows: a pong timeout, max_message_size).
+func (c *client) sendResult(err error) error {
+	var ce *protocol.CloseError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	m := c.finalMessage(err)
+	c.final.CompareAndSwap(nil, &m) // the reader computes the same message
+	c.markClosed()
+	return fmt.Errorf("websocket: connection closed (%d %s)", m.code, strings.TrimSpace(m.reason))
 }
 
 // closeResult maps the result of protocol.Conn.Close for client:close():

@@ -15,6 +15,12 @@ import (
 	"github.com/wslua/wslua/protocol"
 )
 
+// defaultDialTimeout bounds connect when the script gives no dial_timeout:
+// TCP connect, proxy, TLS and the opening handshake together, as
+// gorilla/websocket's default dialer does. dial_timeout = 0 means no
+// timeout. A variable so that tests can shorten it.
+var defaultDialTimeout = 45 * time.Second
+
 // Defaults of websocket.connect options.
 const (
 	defaultMaxMessageSize  = 16 << 20
@@ -29,10 +35,12 @@ const (
 
 // connectOptions is the Go form of the options table of websocket.connect.
 // Zero durations mean "not set": no timeout, or the protocol's default.
+// DialTimeout starts at defaultDialTimeout; an explicit 0 means none.
 type connectOptions struct {
 	Header          http.Header
 	Protocols       []string
 	DialTimeout     time.Duration
+	DialTimeoutSet  bool // the script gave dial_timeout
 	ReadTimeout     time.Duration
 	WriteTimeout    time.Duration
 	PingInterval    time.Duration
@@ -45,6 +53,17 @@ type connectOptions struct {
 	NoProxy         bool     // proxy = false: always connect directly
 	Origin          string
 	Compression     *protocol.CompressionOptions // nil: permessage-deflate not offered
+}
+
+// defaultCloseTimeout is close_timeout when not given (protocol's default).
+const defaultCloseTimeout = 5 * time.Second
+
+// closeTimeout is the client's close_timeout.
+func (c *client) closeTimeout() time.Duration {
+	if c.opts.CloseTimeout > 0 {
+		return c.opts.CloseTimeout
+	}
+	return defaultCloseTimeout
 }
 
 // tlsOptions is the tls = {...} option; files are read when dialing, off the
@@ -78,7 +97,11 @@ var optionParsers = []struct {
 	{"headers", func(o *connectOptions, v glua.LValue) (err error) { o.Header, err = parseHeaders(v); return }},
 	{"compression", func(o *connectOptions, v glua.LValue) (err error) { o.Compression, err = parseCompression(v); return }},
 	{"protocols", func(o *connectOptions, v glua.LValue) (err error) { o.Protocols, err = parseProtocols(v); return }},
-	{"dial_timeout", durationField("dial_timeout", func(o *connectOptions) *time.Duration { return &o.DialTimeout })},
+	{"dial_timeout", func(o *connectOptions, v glua.LValue) (err error) {
+		o.DialTimeoutSet = true
+		o.DialTimeout, err = parseDuration("dial_timeout", v)
+		return err
+	}},
 	{"read_timeout", durationField("read_timeout", func(o *connectOptions) *time.Duration { return &o.ReadTimeout })},
 	{"write_timeout", durationField("write_timeout", func(o *connectOptions) *time.Duration { return &o.WriteTimeout })},
 	{"ping_interval", durationField("ping_interval", func(o *connectOptions) *time.Duration { return &o.PingInterval })},
@@ -132,7 +155,7 @@ func durationField(name string, field func(o *connectOptions) *time.Duration) fu
 // goroutine.
 func parseOptions(L *glua.LState, v glua.LValue) (connectOptions, error) {
 	_ = L
-	o := connectOptions{MaxMessageSize: defaultMaxMessageSize, ChannelCapacity: defaultChannelCapacity}
+	o := connectOptions{DialTimeout: defaultDialTimeout, MaxMessageSize: defaultMaxMessageSize, ChannelCapacity: defaultChannelCapacity}
 	if v == glua.LNil {
 		return o, nil
 	}

@@ -25,12 +25,15 @@ func TestParseOptionsValid(t *testing.T) {
 		check func(t *testing.T, o connectOptions)
 	}{
 		{"nil gives defaults", "nil", func(t *testing.T, o connectOptions) {
+			require.Equal(t, 45*time.Second, o.DialTimeout, "gorilla's default dialer's handshake timeout")
+			require.False(t, o.DialTimeoutSet)
 			require.Equal(t, int64(defaultMaxMessageSize), o.MaxMessageSize)
 			require.Equal(t, defaultChannelCapacity, o.ChannelCapacity)
 			require.Nil(t, o.Header)
 			require.Nil(t, o.TLS)
 		}},
 		{"empty table", "{}", func(t *testing.T, o connectOptions) {
+			require.Equal(t, 45*time.Second, o.DialTimeout)
 			require.Equal(t, int64(16<<20), o.MaxMessageSize)
 		}},
 		{"spec example", `{headers = { ["User-Agent"] = "Lua WebSocket Client" }, dial_timeout = "5s",
@@ -43,6 +46,10 @@ func TestParseOptionsValid(t *testing.T) {
 				require.Equal(t, 15*time.Second, o.PingInterval)
 				require.Equal(t, 20*time.Second, o.PongTimeout)
 			}},
+		{"dial_timeout 0 means none", `{dial_timeout = 0}`, func(t *testing.T, o connectOptions) {
+			require.Zero(t, o.DialTimeout)
+			require.True(t, o.DialTimeoutSet)
+		}},
 		{"milliseconds", `{dial_timeout = 1500, close_timeout = 0.5, read_timeout = 0}`, func(t *testing.T, o connectOptions) {
 			require.Equal(t, 1500*time.Millisecond, o.DialTimeout)
 			require.Equal(t, 500*time.Microsecond, o.CloseTimeout)

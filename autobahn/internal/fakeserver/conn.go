@@ -21,6 +21,7 @@ type Conn struct {
 // Frame is a raw frame a case sends with SendFrames.
 type Frame struct {
 	Fin     bool
+	Rsv     byte // reserved bits (framing.Rsv1...), to send bad frames
 	Opcode  framing.Opcode
 	Payload []byte
 }
@@ -31,7 +32,7 @@ type Frame struct {
 func (c *Conn) SendFrames(ctx context.Context, frames ...Frame) error {
 	var b []byte
 	for _, f := range frames {
-		b = framing.AppendFrame(b, framing.Header{Fin: f.Fin, Opcode: f.Opcode}, f.Payload)
+		b = framing.AppendFrame(b, framing.Header{Fin: f.Fin, Rsv: f.Rsv, Opcode: f.Opcode}, f.Payload)
 	}
 	nc := c.NetConn()
 	if d, ok := ctx.Deadline(); ok {
@@ -84,6 +85,23 @@ func (c *Conn) CloseAndCheck(ctx context.Context, code protocol.StatusCode, reas
 	}
 	if ce.Code != code {
 		return fmt.Errorf("the client answered close %d with %d", code, ce.Code)
+	}
+	return nil
+}
+
+// ExpectFailure reads until the connection ends and checks that the client
+// failed it with a close frame carrying code (after a bad frame).
+func (c *Conn) ExpectFailure(ctx context.Context, code protocol.StatusCode) error {
+	c.closed = true
+	_, p, err := c.Read(ctx)
+	var ce *protocol.CloseError
+	switch {
+	case err == nil:
+		return fmt.Errorf("want the client to fail the connection with %d, got a message %s", code, excerpt(p))
+	case !errors.As(err, &ce) || !ce.Remote:
+		return fmt.Errorf("want the client to fail the connection with %d, got %v", code, err)
+	case ce.Code != code:
+		return fmt.Errorf("the client failed the connection with %d, want %d", ce.Code, code)
 	}
 	return nil
 }

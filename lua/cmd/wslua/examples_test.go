@@ -38,6 +38,9 @@ func TestExamples(t *testing.T) {
 			`attempt 3: connection lost \(ABNORMAL_CLOSURE\), retrying in 200 ms\n` +
 			`attempt 4: connected, server said "hello"\n$`},
 		{"select_timeout.lua", nil, `^first wait:\ttimed out\nsecond wait:\thello\n$`},
+		// The drop in the middle and Ctrl-C: lua/examples_test.go.
+		{"longlived.lua", []string{"", "3", "20"}, `^connected\nreceived\ttick 1\nreceived\ttick 2\nreceived\ttick 3\n` +
+			`closed: 1000  \(started by the client\)\n$`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.script, func(t *testing.T) {
@@ -55,7 +58,7 @@ func TestEveryExampleIsTested(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(examplesDir, "*.lua"))
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{
-		"chat.lua", "echo.lua", "reconnect.lua", "select_timeout.lua", "spec_close.lua",
+		"chat.lua", "echo.lua", "longlived.lua", "reconnect.lua", "select_timeout.lua", "spec_close.lua",
 		"spec_complete.lua", "spec_connect.lua", "spec_receive.lua", "spec_send.lua",
 	}, func() []string {
 		var names []string
