@@ -108,6 +108,15 @@ func newClient(url string, opts connectOptions) *client {
 	return c
 }
 
+// readBufferSize is the read buffer of a client's connection. The
+// protocol releases its buffer while a read waits only on a bare TCP
+// socket; a client reads through its frameGuard (stream-order failing, the
+// byte count of the keepalive), so the buffer is held for the connection's
+// life: a small one keeps an idle connection small. Payloads larger than
+// the buffer are read straight into the message, so only the reads of many
+// small messages in a burst get shorter.
+const readBufferSize = 512
+
 // protocolOptions are the protocol.Options of the client's connection.
 // The reader goroutine reads until the connection ends (DedicatedReader):
 // the protocol's Close leaves the peer's close reply to it, so the messages
@@ -116,6 +125,7 @@ func newClient(url string, opts connectOptions) *client {
 func (c *client) protocolOptions() protocol.Options {
 	return protocol.Options{
 		Role:            protocol.RoleClient,
+		ReadBufferSize:  readBufferSize,
 		ReadLimit:       c.opts.MaxMessageSize,
 		ReadTimeout:     c.opts.ReadTimeout,
 		WriteTimeout:    c.opts.WriteTimeout,

@@ -12,10 +12,11 @@ import (
 // raises "registry overflow", recursion deeper than about 200 "stack
 // overflow", and every coroutine thread costs about 100 KB.
 const (
-	// CallStackSize is the deepest call nesting (Lua and Go frames) of one
-	// thread: room for recursion 10,000 deep. The segmented call stack
-	// still reserves one pointer per 8 frames of this bound in every
-	// thread (12 KB of the about 19 KB a parked coroutine costs).
+	// CallStackSize is the deepest call nesting (Lua and Go frames) of the
+	// main chunk: room for recursion 10,000 deep. The segmented call stack
+	// still reserves one pointer per 8 frames of this bound (12 KB), so
+	// the scheduler's spawned coroutines get scheduler.CoroutineCallStackSize
+	// frames instead (1 KB of the about 5 KB a parked coroutine costs).
 	CallStackSize = 12000
 	// RegistrySize is the initial size, in values, of a thread's value
 	// stack (gopher-lua's "registry"). It grows on demand.
@@ -33,10 +34,9 @@ const (
 // StateOptions returns the gopher-lua options the wslua command creates its
 // state with, for Go hosts that create their own: a value stack that starts
 // small and grows up to RegistryMaxSize, and a call stack that grows in
-// segments (MinimizeStackMemory) up to CallStackSize frames. gopher-lua's
-// LState.NewThread copies the options of the state it is called on, so the
-// coroutine threads of the scheduler get the same limits and the same small
-// starting size.
+// segments (MinimizeStackMemory) up to CallStackSize frames. The
+// scheduler's spawned coroutines get the same value stack limit and at most
+// scheduler.CoroutineCallStackSize frames.
 //
 //	L := glua.NewState(lua.StateOptions())
 //

@@ -17,23 +17,27 @@ import (
 var limitScripts = []struct {
 	name, body   string
 	defaultFails bool // with gopher-lua's default options
+	mainOnly     bool // beyond scheduler.CoroutineCallStackSize: the main chunk only
 }{
 	{"table.concat of 200,000 strings", `
 		local t = {}
 		for i = 1, 200000 do t[i] = "x" end
-		assert(#table.concat(t, ",") == 399999)`, true},
+		assert(#table.concat(t, ",") == 399999)`, true, false},
 	{"unpack of 5,000 values", `
 		local t = {}
 		for i = 1, 5000 do t[i] = i end
 		assert(select('#', unpack(t)) == 5000)
-		assert(math.max(unpack(t)) == 5000)`, false},
+		assert(math.max(unpack(t)) == 5000)`, false, false},
 	{"unpack of 200,000 values", `
 		local t = {}
 		for i = 1, 200000 do t[i] = i end
-		assert(select('#', unpack(t)) == 200000)`, true},
+		assert(select('#', unpack(t)) == 200000)`, true, false},
 	{"recursion 10,000 deep", `
 		local function depth(n) if n == 0 then return 0 end return 1 + depth(n - 1) end
-		assert(depth(10000) == 10000)`, true},
+		assert(depth(10000) == 10000)`, true, true},
+	{"recursion 900 deep", `
+		local function depth(n) if n == 0 then return 0 end return 1 + depth(n - 1) end
+		assert(depth(900) == 900)`, true, false},
 }
 
 // limitPlaces are where the code runs: every kind of thread the scheduler
@@ -47,6 +51,9 @@ var limitPlaces = []struct{ name, wrap string }{
 func TestNewStateRunsOrdinaryLua(t *testing.T) {
 	for _, sc := range limitScripts {
 		for _, pl := range limitPlaces {
+			if sc.mainOnly && pl.name != "main chunk" {
+				continue
+			}
 			t.Run(sc.name+"/"+pl.name, func(t *testing.T) {
 				L := NewState()
 				defer L.Close()
@@ -120,9 +127,13 @@ func coroutineHeap(t testing.TB, newState func() *glua.LState, n int) float64 {
 	return per
 }
 
-// TestCoroutineHeap reports the Go heap per parked coroutine with
-// gopher-lua's default options and with StateOptions, and checks that
-// StateOptions does not cost more.
+// TestCoroutineHeap reports the Go heap per parked coroutine in a state
+// made with gopher-lua's default options and with StateOptions, and checks
+// that both stay small: the scheduler gives spawned coroutines a growable
+// value stack and a call stack of scheduler.CoroutineCallStackSize frames
+// whatever the state's (it used to copy the state's options: about 100 KB
+// per coroutine with gopher-lua's defaults, 19 KB with StateOptions, 12 KB
+// of which reserved for 12,000 nested calls).
 //
 //	go test -run TestCoroutineHeap -v ./lua/
 func TestCoroutineHeap(t *testing.T) {
@@ -130,7 +141,30 @@ func TestCoroutineHeap(t *testing.T) {
 	def := coroutineHeap(t, func() *glua.LState { return glua.NewState() }, n)
 	ours := coroutineHeap(t, NewState, n)
 	t.Logf("Go heap per parked coroutine: gopher-lua defaults %.0f B, StateOptions %.0f B", def, ours)
-	require.Less(t, ours, def)
+	require.Less(t, def, float64(maxCoroutineHeap), "gopher-lua defaults")
+	require.Less(t, ours, float64(maxCoroutineHeap), "StateOptions")
+}
+
+// maxCoroutineHeap bounds the Go heap of a parked coroutine (measured: about
+// 5.3 KB with StateOptions, 4.5 KB with gopher-lua's defaults).
+const maxCoroutineHeap = 7 << 10
+
+// TestCoroutineCallStackSize: a spawned coroutine nests up to
+// scheduler.CoroutineCallStackSize calls, and beyond that gets a Lua error
+// ("stack overflow"), not a crash; the main chunk keeps the state's limit.
+func TestCoroutineCallStackSize(t *testing.T) {
+	L := NewState()
+	defer L.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	defer cancel()
+	err := scheduler.RunString(ctx, L, fmt.Sprintf(`
+		local function depth(n) if n == 0 then return 0 end return 1 + depth(n - 1) end
+		assert(depth(%d) == %[1]d)
+		local ok, err = true, nil
+		coroutine.spawn(function() ok, err = pcall(depth, %d) end)
+		coroutine.yield()
+		assert(not ok and tostring(err):find("stack overflow"), tostring(err))`, CallStackSize-100, scheduler.CoroutineCallStackSize))
+	require.NoError(t, err)
 }
 
 func TestTableConcat(t *testing.T) {

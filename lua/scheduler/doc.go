@@ -87,8 +87,12 @@
 //     xpcall(f, handler) passes no extra arguments to f (Lua 5.1).
 //   - The interpreter limits are those of the state's gopher-lua Options
 //     (lua.StateOptions in the wslua command: 12,000 nested calls, a value
-//     stack of up to 1,048,576 values per thread); coroutine threads copy
-//     the options of the state.
+//     stack of up to 1,048,576 values per thread) for the main chunk. A
+//     spawned coroutine (and the protected calls it makes) nests at most
+//     CoroutineCallStackSize calls (1,000), and its value stack starts
+//     small and grows up to the state's limit: gopher-lua reserves a
+//     thread's whole call stack up front, and a script holding thousands of
+//     connections has a parked coroutine for each (about 5 KB each).
 //
 // # Without a running scheduler
 //

@@ -127,7 +127,7 @@ func (s *Scheduler) spawn(fn *lua.LFunction, args []lua.LValue, main bool) *task
 		t.id = s.nextID
 	}
 	t.frames = t.frameBuf[:1]
-	t.frames[0] = frame{th: s.thread(), entry: s.boot}
+	t.frames[0] = frame{th: s.thread(main), entry: s.boot}
 	t.rv = make([]lua.LValue, 0, len(args)+2)
 	t.rv = append(t.rv, fn)
 	t.rv = append(t.rv, args...)
@@ -164,9 +164,11 @@ func (s *Scheduler) unlink(t *task) {
 	s.live--
 }
 
-// thread returns a coroutine thread, reusing a pooled one when possible.
-func (s *Scheduler) thread() *lua.LState {
-	if n := len(s.pool); n > 0 {
+// thread returns a thread for a task: for the main chunk's task (main), one
+// with the options of the state; for a spawned coroutine, a pooled one when
+// possible, else a new one with the smaller options of coroutineOptions.
+func (s *Scheduler) thread(main bool) *lua.LState {
+	if n := len(s.pool); n > 0 && !main {
 		th := s.pool[n-1]
 		s.pool[n-1] = nil
 		s.pool = s.pool[:n-1]
@@ -174,12 +176,58 @@ func (s *Scheduler) thread() *lua.LState {
 		th.SetContext(s.runCtx) // the VM goroutine is the only writer of runCtx
 		return th
 	}
-	th, cancel := s.vm.NewThread()
+	opts := s.vm.Options
+	if !main {
+		s.vm.Options = coroutineOptions(opts)
+	}
+	th, cancel := s.vm.NewThread() // NewThread copies s.vm.Options
+	s.vm.Options = opts
 	if cancel != nil {
 		cancel() // drop the child context; the thread uses the run context
 	}
 	th.SetContext(s.runCtx)
 	return th
+}
+
+// CoroutineCallStackSize is the deepest call nesting (Lua and Go frames) of
+// a spawned coroutine, and of the protected calls it makes, when the
+// state's own Options.CallStackSize is larger: the main chunk keeps the
+// state's. gopher-lua reserves memory for a thread's whole call stack up
+// front (one pointer per 8 frames with MinimizeStackMemory, a whole frame
+// per frame without), so with the 12,000 frames of the wslua command's state
+// every parked coroutine would hold 12 KB that it almost never uses: a
+// script holding thousands of connections, a coroutine each, pays that per
+// connection. 1,000 nested calls cost 1 KB.
+const CoroutineCallStackSize = 1000
+
+// coroutineRegistrySize is the initial size, in values, of a spawned
+// coroutine's value stack (16 bytes each), which grows on demand up to the
+// state's limit.
+const coroutineRegistrySize = 128
+
+// coroutineOptions returns the options of a spawned coroutine's threads,
+// given the state's: the call stack grows in segments (MinimizeStackMemory)
+// up to CoroutineCallStackSize frames at most, and the value stack starts
+// at coroutineRegistrySize values (at most the state's initial size) and
+// grows up to the state's limit (its fixed size, when the state's does not
+// grow).
+func coroutineOptions(o lua.Options) lua.Options {
+	if o.CallStackSize <= 0 {
+		o.CallStackSize = lua.CallStackSize
+	}
+	if o.RegistrySize <= 0 {
+		o.RegistrySize = lua.RegistrySize
+	}
+	o.CallStackSize = min(o.CallStackSize, CoroutineCallStackSize)
+	o.MinimizeStackMemory = true
+	if o.RegistryMaxSize < o.RegistrySize {
+		o.RegistryMaxSize = o.RegistrySize // a fixed stack: same limit, grown on demand
+		if o.RegistryGrowStep <= 0 {
+			o.RegistryGrowStep = lua.RegistryGrowStep
+		}
+	}
+	o.RegistrySize = min(o.RegistrySize, coroutineRegistrySize)
+	return o
 }
 
 // release returns a thread that ran to completion to the pool, unless its
@@ -261,7 +309,7 @@ func (s *Scheduler) runTask(t *task) {
 		}
 		if t.callPending {
 			t.callPending = false
-			t.frames = append(t.frames, frame{th: s.thread(), entry: t.callEntry, handler: t.callHandler})
+			t.frames = append(t.frames, frame{th: s.thread(t.main), entry: t.callEntry, handler: t.callHandler})
 			t.callEntry, t.callHandler = nil, nil
 			vals = t.rv
 			continue

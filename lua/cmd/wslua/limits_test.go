@@ -18,11 +18,11 @@ func TestInterpreterLimits(t *testing.T) {
 		print(select('#', unpack(u)))
 		local function depth(n) if n == 0 then return 0 end return 1 + depth(n - 1) end
 		print(depth(10000))
-		coroutine.spawn(function() print(depth(10000)) end)
+		coroutine.spawn(function() print(depth(900)) end) -- scheduler.CoroutineCallStackSize
 	`)
 	code, out, errOut := runCmd(t, p)
 	require.Equal(t, 0, code, errOut)
-	require.Equal(t, "399999\n5000\n10000\n10000\n", out)
+	require.Equal(t, "399999\n5000\n10000\n900\n", out)
 }
 
 // wslua installs the json module.
