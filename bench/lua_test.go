@@ -134,11 +134,12 @@ func runHeld(b *testing.B, url string, n int, mode string) (heap, stack, gorouti
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		if L.CheckInt(1) == 0 {
+		held := L.CheckInt(1) // connections opened since the first call
+		if held == 0 {
 			ms0, g0 = ms, runtime.NumGoroutine()
 			return 0
 		}
-		k := float64(n)
+		k := float64(held)
 		heap = float64(int64(ms.HeapAlloc)-int64(ms0.HeapAlloc)) / k
 		stack = float64(int64(ms.StackInuse)-int64(ms0.StackInuse)) / k
 		goroutines = float64(runtime.NumGoroutine()-g0) / k

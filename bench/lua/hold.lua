@@ -6,11 +6,12 @@
 --   wslua --serve bench/lua/hold.lua [n]          server in this process (WS_URL)
 --   wslua bench/lua/hold.lua n ws://host:port/echo  server in another process
 --
--- A first batch of warm connections (10% of n, at least 50) is opened and
--- held before the baseline is read, so that one-time costs (the server's
--- listener, pools, the first coroutine threads) are not counted. Prints one
--- line in `go test -bench` format: rss-B/conn, and the total resident
--- memory with every connection open (rss-MB).
+-- The first 10% of the n connections (at least 50) are opened and held
+-- before the baseline is read, so that one-time costs (the server's
+-- listener, pools, the first coroutine threads) are not counted: rss-B/conn
+-- is the growth per connection over the other 90%. rss-MB is the whole
+-- process's resident memory with all n connections held. Prints one line in
+-- `go test -bench` format.
 local n = tonumber(arg and arg[1]) or 5000
 local url = (arg and arg[2]) or os.getenv("WS_URL") or "ws://127.0.0.1:9001/"
 local where = (arg and arg[2]) and "other" or "same"
@@ -61,20 +62,20 @@ local function open(from, to)
     end
 end
 
-local warm = math.max(50, math.floor(n / 10))
+local warm = math.min(n - 1, math.max(50, math.floor(n / 10)))
 open(1, warm)
 local r0 = rss()
 if measure then measure(0) end -- Go hosts (bench/lua_test.go) read the Go heap here
-open(warm + 1, warm + n)
+open(warm + 1, n)
 local r1 = rss()
-if measure then measure(n) end
+if measure then measure(n - warm) end
 
 local failed = 0
-for i = 1, warm + n do
+for i = 1, n do
     local ok, err = clients[i]:send("held " .. i)
     if not ok then error("send " .. i .. ": " .. tostring(err)) end
 end
-for _ = 1, warm + n do
+for _ = 1, n do
     local v = done:receive()
     if v ~= true then
         failed = failed + 1
@@ -83,4 +84,4 @@ for _ = 1, warm + n do
 end
 if failed > 0 then error(failed .. " connections failed to echo") end
 print(string.format("BenchmarkScriptHold/server=%s/conns=%d\t1\t%.0f rss-B/conn\t%.1f rss-MB",
-    where, n, (r1 - r0) / n, r1 / 1e6))
+    where, n, (r1 - r0) / (n - warm), r1 / 1e6))
