@@ -117,6 +117,9 @@ func BenchmarkLuaHeld(b *testing.B) {
 // memory and goroutines per held connection.
 func runHeld(b *testing.B, url string, n int, mode string) (heap, stack, goroutines float64) {
 	b.Helper()
+	if os.Getenv("WSBENCH_HEAPPROFILES") != "" {
+		runtime.MemProfileRate = 1 // exact profiles
+	}
 	L := lua.NewState()
 	defer L.Close()
 	lua.Open(L)

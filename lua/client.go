@@ -207,8 +207,14 @@ func (c *client) readLoop() {
 	defer c.waitKeepalive()
 	defer c.release()
 	defer c.ch.CloseGo()
+	// See idle.go.
+	drained := c.wire != nil && c.wire.drainedAtStart()
 	for {
+		if c.shallowWait(drained) {
+			c.wire.waitReadable()
+		}
 		typ, data, err := c.conn.Read(context.Background())
+		drained = false
 		if err != nil {
 			if c.earlyFinal.Load() {
 				c.markClosed() // the final message is out already
@@ -227,6 +233,7 @@ func (c *client) readLoop() {
 			_ = c.conn.CloseNow()
 			continue
 		}
+		drained = c.wire != nil && c.wire.drained()
 		m := message{typ: typeBinary, data: data}
 		if typ == protocol.MessageText {
 			m.typ = typeText

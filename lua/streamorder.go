@@ -83,6 +83,22 @@ type frameGuard struct {
 	heldErr error  // the error of the read that brought them
 	fail    *guardFailure
 	waited  bool
+
+	// Where the data messages end in the stream (see idle.go): scanned
+	// counts the bytes scanned, passed those given to the protocol, ends
+	// holds the stream offsets where the data messages scanned but not yet
+	// returned by the protocol end (their final frame's last byte + 1).
+	scanned  int64
+	passed   int64
+	ends     []int64 // ends[endsHead:] are pending
+	endsHead int
+	headEnd  int64                 // where the HTTP response head ended
+	peek     [1]byte               // for wouldBlock
+	raw      syscall.RawConn       // the socket, once waitReadable needed it
+	readable func(fd uintptr) bool // g.checkReadable, made once
+	polled   bool                  // checkReadable: the peek found nothing, the poller was asked
+	// shallowWaits counts the reader's waits in waitReadable (for tests).
+	shallowWaits atomic.Int64
 }
 
 func newFrameGuard(nc net.Conn, limit int64, deflate bool, hold func(<-chan struct{}, *guardFailure)) *frameGuard {
@@ -126,6 +142,12 @@ func (g *frameGuard) Close() error {
 // Read reads from the connection, passing on the bytes before a bad frame
 // and holding back the rest until the client's hold returns.
 func (g *frameGuard) Read(p []byte) (int, error) {
+	n, err := g.read(p)
+	g.passed += int64(n)
+	return n, err
+}
+
+func (g *frameGuard) read(p []byte) (int, error) {
 	if g.held != nil {
 		return g.readHeld(p)
 	}
@@ -135,6 +157,7 @@ func (g *frameGuard) Read(p []byte) (int, error) {
 		return n, err
 	}
 	at, fail := g.scan(p[:n])
+	g.scanned += int64(n)
 	if fail == nil {
 		return n, err
 	}
@@ -201,6 +224,9 @@ func (g *frameGuard) scan(b []byte) (int, *guardFailure) {
 			if h.Opcode == framing.OpClose {
 				g.off = true // nothing after a close frame matters
 			}
+			if h.Fin && !h.Opcode.IsControl() {
+				g.ends = append(g.ends, g.scanned+int64(i)+h.Length)
+			}
 		}
 	}
 	return 0, nil
@@ -217,6 +243,7 @@ func (g *frameGuard) scanHead(b []byte, i int) int {
 		if string(g.head) == "\r\n\r\n" {
 			g.inHead = false
 			g.head = nil
+			g.headEnd = g.scanned + int64(i) + 1
 			return i + 1
 		}
 	}
