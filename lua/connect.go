@@ -30,7 +30,7 @@ func luaConnect(L *glua.LState) int {
 	}
 
 	c := newClient(displayURL(string(rawURL)), opts)
-	c.ch = scheduler.NewChannel(L, opts.ChannelCapacity, c.toLua)
+	c.ch = scheduler.NewChannelSafe(L, opts.ChannelCapacity, c.toLua) // toLua builds a table, never raises
 	// The connection ends when the host stops the script: through the
 	// scheduler, and through the context of the main LState (a coroutine's
 	// own context ends with the coroutine, so it would be wrong here).

@@ -45,6 +45,11 @@ func messageToLua(L *glua.LState, v any) glua.LValue {
 	if !ok {
 		return glua.LNil
 	}
+	if m.typ != typeClose {
+		if t := dataTable(typeValue(m.typ), glua.LString(ownedString(m.data))); t != nil {
+			return t
+		}
+	}
 	t := L.CreateTable(0, 4)
 	t.RawSetString("type", typeValue(m.typ))
 	t.RawSetString("data", glua.LString(ownedString(m.data)))

@@ -134,7 +134,6 @@ func clientPing(L *glua.LState) int {
 
 // send validates and sends one message or control frame.
 func send(L *glua.LState, c *client, typ string, data []byte) int {
-	var write func(ctx context.Context, conn *protocol.Conn) error
 	var mt protocol.MessageType // data messages only: TryWrite first
 	switch typ {
 	case typeText, typeBinary:
@@ -145,16 +144,9 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 			}
 			mt = protocol.MessageText
 		}
-		write = func(ctx context.Context, conn *protocol.Conn) error { return conn.Write(ctx, mt, data) }
 	case typePing, typePong:
 		if len(data) > maxControlPayload {
 			return pushFail(L, "websocket: %s payload is %d bytes, at most %d allowed", typ, len(data), maxControlPayload)
-		}
-		write = func(ctx context.Context, conn *protocol.Conn) error {
-			if typ == typePing {
-				return conn.Ping(ctx, data)
-			}
-			return conn.Pong(ctx, data)
 		}
 	case typeClose:
 		return pushFail(L, "websocket: use client:close(code, reason) to send a close frame")
@@ -177,8 +169,21 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 	}
 	return scheduler.Await(L, func(ctx context.Context) any {
 		defer c.endSend()
-		return c.sendResult(write(ctx, conn))
+		return c.sendResult(write(ctx, conn, typ, mt, data))
 	}, awaitResult)
+}
+
+// write sends a data message (mt not 0) or a ping or pong (typ), waiting as
+// long as it takes. It is not a closure made up front: most sends complete
+// with TryWrite and need no write at all.
+func write(ctx context.Context, conn *protocol.Conn, typ string, mt protocol.MessageType, data []byte) error {
+	switch {
+	case mt != 0:
+		return conn.Write(ctx, mt, data)
+	case typ == typePing:
+		return conn.Ping(ctx, data)
+	}
+	return conn.Pong(ctx, data)
 }
 
 // clientClose is client:close([code [, reason]]): the closing handshake,
@@ -265,6 +270,9 @@ func clientToString(L *glua.LState) int {
 // reason of the final close message (which names causes only this client
 // knows: a pong timeout, max_message_size).
 func (c *client) sendResult(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ce *protocol.CloseError
 	if !errors.As(err, &ce) {
 		return err

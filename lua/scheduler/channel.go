@@ -51,8 +51,9 @@ type Channel struct {
 
 	producers atomic.Int32
 
-	conv func(L *lua.LState, v any) lua.LValue
-	ud   *lua.LUserData
+	conv     func(L *lua.LState, v any) lua.LValue
+	safeConv bool // conv never raises: no protected call around it
+	ud       *lua.LUserData
 }
 
 // NewChannel creates a channel with the given buffer size (0 means
@@ -81,6 +82,17 @@ func NewChannel(L *lua.LState, size int, conv func(L *lua.LState, v any) lua.LVa
 		c.implicit = true
 		c.producers.Add(1)
 	}
+	return c
+}
+
+// NewChannelSafe is NewChannel for a conv that never raises a Lua error
+// (it only builds values): the scheduler then calls it directly rather than
+// in a protected call, which saves a Lua call frame, a closure and a
+// deferred recover per value received by a parked coroutine. A conv that
+// raises anyway panics out of the scheduler's Run.
+func NewChannelSafe(L *lua.LState, size int, conv func(L *lua.LState, v any) lua.LValue) *Channel {
+	c := NewChannel(L, size, conv)
+	c.safeConv = true
 	return c
 }
 

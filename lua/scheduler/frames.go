@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"reflect"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -28,10 +29,10 @@ import (
 
 type frameLayout struct {
 	ok      bool
-	current int // index of LState.currentFrame
-	fn      int // index of callFrame.Fn
-	parent  int // index of callFrame.Parent
-	pc      int // index of callFrame.Pc
+	current uintptr // offset of LState.currentFrame (a *callFrame)
+	fn      uintptr // offset of callFrame.Fn
+	parent  uintptr // offset of callFrame.Parent
+	pc      uintptr // offset of callFrame.Pc
 }
 
 var layout = discoverLayout()
@@ -50,26 +51,40 @@ func discoverLayout() frameLayout {
 	if !ok1 || !ok2 || !ok3 || len(fn.Index) != 1 || len(parent.Index) != 1 || len(pc.Index) != 1 {
 		return fl
 	}
-	if fn.Type != reflect.TypeFor[*lua.LFunction]() || parent.Type != cur.Type || pc.Type.Kind() != reflect.Int {
+	if fn.Type != reflect.TypeFor[*lua.LFunction]() || parent.Type != cur.Type || pc.Type != reflect.TypeFor[int]() {
 		return fl
 	}
-	return frameLayout{ok: true, current: cur.Index[0], fn: fn.Index[0], parent: parent.Index[0], pc: pc.Index[0]}
+	return frameLayout{ok: true, current: cur.Offset, fn: fn.Offset, parent: parent.Offset, pc: pc.Offset}
 }
 
-// currentFrame returns L's current call frame (a *callFrame as a reflect
-// value, possibly nil) and whether the layout is known.
-func currentFrame(L *lua.LState) (reflect.Value, bool) {
+// The frames are read through the offsets found above (checked by name
+// and type), not through reflect.Value: the scheduler asks at every
+// blocking call and every resume, and reflection cost about a thousand
+// instructions per round trip of a receive loop.
+
+// callFrame is an opaque *callFrame of gopher-lua.
+type callFrame = unsafe.Pointer
+
+// field returns the address of the field at off in the struct at p.
+func field(p unsafe.Pointer, off uintptr) unsafe.Pointer { return unsafe.Add(p, off) }
+
+// currentFrame returns L's current call frame (possibly nil) and whether
+// the layout is known.
+func currentFrame(L *lua.LState) (callFrame, bool) {
 	if !layout.ok {
-		return reflect.Value{}, false
+		return nil, false
 	}
-	return reflect.ValueOf(L).Elem().Field(layout.current), true
+	return *(*unsafe.Pointer)(field(unsafe.Pointer(L), layout.current)), true
+}
+
+// frameParent returns the parent of a non-nil frame (possibly nil).
+func frameParent(fr callFrame) callFrame {
+	return *(*unsafe.Pointer)(field(fr, layout.parent))
 }
 
 // frameFunc returns the function and program counter of a non-nil frame.
-func frameFunc(fr reflect.Value) (*lua.LFunction, int) {
-	e := fr.Elem()
-	fn := (*lua.LFunction)(e.Field(layout.fn).UnsafePointer())
-	return fn, int(e.Field(layout.pc).Int())
+func frameFunc(fr callFrame) (*lua.LFunction, int) {
+	return *(**lua.LFunction)(field(fr, layout.fn)), *(*int)(field(fr, layout.pc))
 }
 
 // callOpcode returns the opcode and the instruction of the call a Lua frame
@@ -90,13 +105,13 @@ func yieldableFrames(L *lua.LState) bool {
 	if !ok {
 		return true
 	}
-	if fr.IsNil() {
+	if fr == nil {
 		return false
 	}
 	if fn, _ := frameFunc(fr); fn == nil || !fn.IsG {
 		return false
 	}
-	for p := fr.Elem().Field(layout.parent); !p.IsNil(); p = p.Elem().Field(layout.parent) {
+	for p := frameParent(fr); p != nil; p = frameParent(p) {
 		fn, pc := frameFunc(p)
 		op, _ := callOpcode(fn, pc)
 		if op != lua.OP_CALL && op != lua.OP_TAILCALL {
@@ -110,7 +125,7 @@ func yieldableFrames(L *lua.LState) bool {
 // expects, or -1 for "all of them" (or unknown).
 func callSiteResults(th *lua.LState) int {
 	fr, ok := currentFrame(th)
-	if !ok || fr.IsNil() {
+	if !ok || fr == nil {
 		return -1
 	}
 	op, inst := callOpcode(frameFunc(fr))
@@ -124,7 +139,7 @@ func callSiteResults(th *lua.LState) int {
 // to completion), so it can be reused for a new function.
 func threadIdle(th *lua.LState) bool {
 	fr, ok := currentFrame(th)
-	return ok && fr.IsNil()
+	return ok && fr == nil
 }
 
 // registryLayout locates LState.reg.array (the thread's value stack), to

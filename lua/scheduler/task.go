@@ -430,6 +430,9 @@ func (s *Scheduler) convert(c *Channel, it item) (lua.LValue, lua.LValue) {
 		}
 		return it.lv, nil
 	}
+	if c.safeConv {
+		return c.toLua(s.vm, it), nil
+	}
 	var out lua.LValue = lua.LNil
 	errv := s.protect(s.vm, func(L *lua.LState) int {
 		out = c.toLua(L, it)
