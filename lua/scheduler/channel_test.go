@@ -383,3 +383,58 @@ func TestSendGoGivesUp(t *testing.T) {
 		require.Equal(t, []string{"1 true"}, rec.get())
 	})
 }
+
+// TestNewChannelSafe: a channel whose conv never raises (NewChannelSafe)
+// delivers what NewChannel delivers to a coroutine parked before the values
+// arrive (the scheduler then converts without a protected call), and to it
+// when it finds them waiting.
+func TestNewChannelSafe(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(L *lua.LState, size int, conv func(*lua.LState, any) lua.LValue) *scheduler.Channel
+	}{{"NewChannel", scheduler.NewChannel}, {"NewChannelSafe", scheduler.NewChannelSafe}} {
+		t.Run(tc.name, func(t *testing.T) {
+			L, rec := newState(t)
+			var wg sync.WaitGroup
+			var ch *scheduler.Channel
+			L.SetGlobal("feed", L.NewFunction(func(L *lua.LState) int {
+				ch = tc.make(L, 4, func(L *lua.LState, v any) lua.LValue {
+					t := L.CreateTable(0, 1)
+					t.RawSetString("n", lua.LNumber(v.(int)))
+					return t
+				})
+				L.Push(ch.LValue())
+				return 1
+			}))
+			L.SetGlobal("send", L.NewFunction(func(L *lua.LState) int {
+				from, to := L.CheckInt(1), L.CheckInt(2)
+				wg.Go(func() {
+					for i := from; i <= to; i++ {
+						_ = ch.SendGo(context.Background(), i)
+					}
+					if to == 6 {
+						ch.CloseGo()
+					}
+				})
+				return 0
+			}))
+			err := runScript(t, L, `
+				local ch = feed()
+				local done = channel.new()
+				coroutine.spawn(function()
+					while true do
+						local v, ok = ch:receive()
+						if not ok then break end
+						emit(v.n)
+					end
+					done:close()
+				end)
+				coroutine.yield() -- parked before anything arrives
+				send(1, 6)
+				done:receive()`)
+			require.NoError(t, err)
+			wg.Wait()
+			require.Equal(t, []string{"1", "2", "3", "4", "5", "6"}, rec.get())
+		})
+	}
+}
