@@ -38,10 +38,11 @@ bin="$out/bin"
 mkdir -p "$out" "$bin"
 rm -f "$out"/*.txt
 if [[ $quick == 1 ]]; then
-	count=1 benchtime=1x atrest=20x script_rt=200 script_echo=20 script_runs=1
+	count=1 benchtime=1x atrest=20x script_rt=200 script_echo=20 script_conns=2000 script_runs=1 hold_same=200 hold_other=200
 	results="$out/RESULTS-quick.md"
 else
-	count=${COUNT:-5} benchtime=${BENCHTIME:-1s} atrest=1000x script_rt=20000 script_echo=5000 script_runs=${COUNT:-5}
+	count=${COUNT:-5} benchtime=${BENCHTIME:-1s} atrest=1000x script_rt=20000 script_echo=5000 script_conns=100000 script_runs=${COUNT:-5}
+	hold_same=5000 hold_other=10000
 	results="$here/RESULTS.md"
 fi
 
@@ -130,6 +131,8 @@ fi
 
 echo "== connection at rest (server in its own process)"
 gotest "$bin/bench.test" "$here" -test.bench '^BenchmarkConnAtRest$' -test.count="$count" -test.benchtime="$atrest" | tee "$out/atrest.txt"
+echo "== Lua connections held (1,000; coroutines parked in ch:receive())"
+gotest "$bin/bench.test" "$here" -test.bench '^BenchmarkLuaHeld$' -test.count="$count" -test.benchtime=1x | tee -a "$out/atrest.txt"
 
 echo "== Lua / Node / Go script loops against one echoserver -impl ours"
 scripts="$out/scripts.txt"
@@ -141,9 +144,11 @@ if [[ ${#tags[@]} -eq 0 ]]; then
 	for _ in $(seq 50); do [[ -s "$out/echoserver.addr" ]] && break; sleep 0.1; done
 	url="$(cut -d' ' -f1 "$out/echoserver.addr")/echo"
 	for _ in $(seq "$script_runs"); do
-		for loop in roundtrip16:$script_rt echo64k:$script_echo; do
+		for loop in roundtrip16:$script_rt echo64k:$script_echo conns100:$script_conns; do
 			name=${loop%%:*} n=${loop##*:}
-			"$bin/scriptclient" "$name" "$url" "$n" | tee -a "$scripts"
+			if [[ $name != conns100 ]]; then # scriptclient has no many-connection loop (see Conns1000)
+				"$bin/scriptclient" "$name" "$url" "$n" | tee -a "$scripts"
+			fi
 			if [[ $have_lua == 1 ]]; then
 				"$bin/wslua" "lua/$name.lua" "$url" "$n" | tee -a "$scripts"
 				# For information: wslua runs with GOMAXPROCS=1 unless told
@@ -155,6 +160,12 @@ if [[ ${#tags[@]} -eq 0 ]]; then
 			fi
 		done
 	done
+	# Memory of held connections (bench/lua/hold.lua): the server in the
+	# wslua process (--serve), and 10,000 connections to the echoserver.
+	if [[ $have_lua == 1 ]]; then
+		"$bin/wslua" --serve lua/hold.lua "$hold_same" | tee -a "$scripts"
+		"$bin/wslua" lua/hold.lua "$hold_other" "$url" | tee -a "$scripts"
+	fi
 	kill "$srv"
 	wait "$srv" 2>/dev/null || true
 	trap - EXIT

@@ -168,12 +168,19 @@ func (s *Set) Targets() []Target {
 	ts = append(ts,
 		s.metricTarget("Masking 64 KiB (framing.Mask)", "framing.Mask/65536", "MB/s", 20000, true),
 		s.scriptTarget("ScriptRoundTrip16", "lua", "node", 1.5),
-		s.scriptTarget("ScriptRoundTrip16", "lua", "go", 0.6),
+		s.scriptTarget("ScriptRoundTrip16", "lua", "go", 0.8),
+		s.scriptTarget("ScriptEcho64K", "lua", "node", 2.0),
+		s.scriptTarget("ScriptConns100", "lua", "node", 1.5),
 		// Lua allocations per message, bounded: a 16-byte round trip
 		// (both ends in the process), and a 64 KiB echo with one copy of
 		// the message at most (the Lua string shares the read buffer).
 		s.metricTarget("Lua allocations per 16-byte round trip (LuaInProcess)", "LuaInProcess/loop=roundtrip16", "allocs/op", 20, false),
 		s.metricTarget("Lua bytes allocated per 64 KiB echo (LuaInProcess)", "LuaInProcess/loop=echo64k", "B/op", 1.1*65536, false),
+		// Lua connections held by coroutines parked in ch:receive()
+		// (bench/lua/hold.lua, BenchmarkLuaHeld).
+		s.metricTarget("Lua connection held, client side (Go heap + stacks)", "LuaHeld/server=child", "B/conn", 16384, false),
+		s.metricTarget("Lua connections held, same process (RSS growth, 5,000)", "ScriptHold/server=same/conns=5000", "rss-B/conn", 20480, false),
+		s.metricTarget("Lua connections held, server in another process (RSS, 10,000)", "ScriptHold/server=other/conns=10000", "rss-MB", 250, false),
 		s.metricTarget("Connection at rest, client end (Go heap + stacks)", "ConnAtRest/impl=ours", "client-B/conn", 8192, false),
 		s.metricTarget("Connection at rest, server end (Go heap + stacks)", "ConnAtRest/impl=ours", "server-B/conn", 8192, false),
 	)
