@@ -1,7 +1,6 @@
 package protocol_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -20,7 +19,7 @@ type jsonPoint struct {
 // ReadJSON decodes it, from text or binary messages, however large.
 func TestJSONRoundTrip(t *testing.T) {
 	cl, sv := loopbackConns(t, nil)
-	ctx := context.Background()
+	ctx := testCtx(t)
 
 	want := jsonPoint{X: 1, Y: -2, Tag: "héllo <&>"}
 	require.NoError(t, protocol.WriteJSON(ctx, cl, want))
@@ -63,7 +62,7 @@ func TestReadJSONInvalid(t *testing.T) {
 		{"garbage after a long string", `"` + strings.Repeat("a", 100<<10) + `" ]`, false},
 	}
 	cl, sv := loopbackConns(t, nil)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			require.NoError(t, sv.Write(ctx, protocol.MessageText, []byte(tc.msg)))
@@ -94,7 +93,7 @@ func TestReadJSONInvalid(t *testing.T) {
 // UTF-8 in a text message fails the connection (1007) even though the
 // decoder stopped before it, and a closed connection gives its CloseError.
 func TestReadJSONConnectionErrors(t *testing.T) {
-	ctx := context.Background()
+	ctx := testCtx(t)
 	var n int
 	for _, msg := range []string{"1 \xff", "nope" + strings.Repeat(" ", 100<<10) + "\xff"} {
 		cl, sv := loopbackConns(t, nil)
@@ -115,7 +114,7 @@ func TestReadJSONConnectionErrors(t *testing.T) {
 // the next value written.
 func TestWriteJSONUnencodable(t *testing.T) {
 	cl, sv := loopbackConns(t, nil)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	var ue *json.UnsupportedTypeError
 	require.ErrorAs(t, protocol.WriteJSON(ctx, cl, map[string]any{"c": make(chan int)}), &ue)
 	require.NoError(t, protocol.WriteJSON(ctx, cl, "next"))

@@ -20,6 +20,14 @@ import (
 // message instead of the package timeout.
 const waitLimit = 5 * time.Second
 
+// testCtx is a context that ends after waitLimit (or with the test): the
+// Conn and NetConn calls under it cannot block longer.
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // loopbackConns returns a client and a server Conn over loopback TCP, both
 // closed at once when the test ends.
 func loopbackConns(t *testing.T, opts *protocol.Options) (client, server *protocol.Conn) {
@@ -86,7 +94,7 @@ func TestNetConnStream(t *testing.T) {
 	for _, typ := range []protocol.MessageType{protocol.MessageBinary, protocol.MessageText} {
 		t.Run(typ.String(), func(t *testing.T) {
 			cl, sv := loopbackConns(t, nil)
-			ctx := context.Background()
+			ctx := testCtx(t)
 			client, server := protocol.NetConn(ctx, cl, typ), protocol.NetConn(ctx, sv, typ)
 			echoed := make(chan error, 1)
 			go func() {
@@ -136,7 +144,7 @@ func TestNetConnStream(t *testing.T) {
 // each Write arrives as one message.
 func TestNetConnMessages(t *testing.T) {
 	cl, sv := loopbackConns(t, nil)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	client := protocol.NetConn(ctx, cl, protocol.MessageBinary)
 	for _, m := range []string{"abc", "", "defgh", "i"} {
 		require.NoError(t, sv.Write(ctx, protocol.MessageBinary, []byte(m)))
@@ -182,7 +190,7 @@ func TestNetConnMessages(t *testing.T) {
 func TestNetConnErrors(t *testing.T) {
 	t.Run("close 4001", func(t *testing.T) {
 		cl, sv := loopbackConns(t, nil)
-		client := protocol.NetConn(context.Background(), cl, protocol.MessageBinary)
+		client := protocol.NetConn(testCtx(t), cl, protocol.MessageBinary)
 		go func() { _ = sv.Close(4001, "bye") }()
 		var err error
 		within(t, "Read", func() { _, err = client.Read(make([]byte, 8)) })
@@ -195,8 +203,8 @@ func TestNetConnErrors(t *testing.T) {
 	})
 	t.Run("wrong message type", func(t *testing.T) {
 		cl, sv := loopbackConns(t, nil)
-		client := protocol.NetConn(context.Background(), cl, protocol.MessageBinary)
-		ctx := context.Background()
+		client := protocol.NetConn(testCtx(t), cl, protocol.MessageBinary)
+		ctx := testCtx(t)
 		require.NoError(t, sv.Write(ctx, protocol.MessageText, []byte("text")))
 		peer := make(chan error, 1)
 		go func() {
@@ -216,14 +224,15 @@ func TestNetConnErrors(t *testing.T) {
 // while a Read waits is the one that counts.
 func TestNetConnDeadlinePassed(t *testing.T) {
 	cl, sv := loopbackConns(t, nil)
-	ctx := context.Background()
+	ctx := testCtx(t)
 	client := protocol.NetConn(ctx, cl, protocol.MessageBinary)
 	buf := make([]byte, 16)
 
 	require.NoError(t, client.SetDeadline(time.Now().Add(-time.Second)))
-	_, err := client.Read(buf)
+	var err error
+	within(t, "Read past its deadline", func() { _, err = client.Read(buf) })
 	requireTimeout(t, err)
-	_, err = client.Write([]byte("lost"))
+	within(t, "Write past its deadline", func() { _, err = client.Write([]byte("lost")) })
 	requireTimeout(t, err)
 
 	require.NoError(t, client.SetDeadline(time.Time{}))
@@ -245,7 +254,7 @@ func TestNetConnDeadlinePassed(t *testing.T) {
 	require.Equal(t, "0123", string(buf[:n]))
 	require.NoError(t, client.SetReadDeadline(time.Now().Add(10*time.Millisecond)))
 	time.Sleep(30 * time.Millisecond)
-	_, err = client.Read(buf)
+	within(t, "Read past its deadline", func() { _, err = client.Read(buf) })
 	requireTimeout(t, err)
 	require.NoError(t, client.SetReadDeadline(time.Now().Add(waitLimit)))
 	n, err = client.Read(buf)
@@ -270,7 +279,7 @@ func TestNetConnDeadlinePassed(t *testing.T) {
 func TestNetConnDeadlineExpires(t *testing.T) {
 	t.Run("read", func(t *testing.T) {
 		cl, sv := loopbackConns(t, nil)
-		client := protocol.NetConn(context.Background(), cl, protocol.MessageBinary)
+		client := protocol.NetConn(testCtx(t), cl, protocol.MessageBinary)
 		require.NoError(t, client.SetReadDeadline(time.Now().Add(50*time.Millisecond)))
 		start := time.Now()
 		var err error
@@ -278,7 +287,7 @@ func TestNetConnDeadlineExpires(t *testing.T) {
 		requireTimeout(t, err)
 		require.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 		var rerr error
-		within(t, "the peer's Read", func() { _, _, rerr = sv.Read(context.Background()) })
+		within(t, "the peer's Read", func() { _, _, rerr = sv.Read(testCtx(t)) })
 		require.Equal(t, protocol.StatusAbnormalClosure, protocol.CloseStatus(rerr), "the connection is closed")
 		require.NoError(t, client.SetReadDeadline(time.Time{}))
 		_, err = client.Read(make([]byte, 8))
@@ -286,17 +295,17 @@ func TestNetConnDeadlineExpires(t *testing.T) {
 	})
 	t.Run("write to a peer that does not read", func(t *testing.T) {
 		cl, _ := pipeConns(t) // nobody reads the server end
-		client := protocol.NetConn(context.Background(), cl, protocol.MessageBinary)
+		client := protocol.NetConn(testCtx(t), cl, protocol.MessageBinary)
 		require.NoError(t, client.SetDeadline(time.Now().Add(50*time.Millisecond)))
 		var err error
 		within(t, "Write past its deadline", func() { _, err = client.Write(make([]byte, 1024)) })
 		requireTimeout(t, err)
-		require.ErrorIs(t, cl.Write(context.Background(), protocol.MessageBinary, []byte("x")), protocol.ErrClosed,
+		require.ErrorIs(t, cl.Write(testCtx(t), protocol.MessageBinary, []byte("x")), protocol.ErrClosed,
 			"the Conn is closed")
 	})
 	t.Run("SetDeadline in the past wakes a blocked Read", func(t *testing.T) {
 		cl, _ := loopbackConns(t, nil)
-		client := protocol.NetConn(context.Background(), cl, protocol.MessageBinary)
+		client := protocol.NetConn(testCtx(t), cl, protocol.MessageBinary)
 		go func() {
 			time.Sleep(20 * time.Millisecond)
 			_ = client.SetDeadline(time.Unix(1, 0))
@@ -312,25 +321,26 @@ func TestNetConnDeadlineExpires(t *testing.T) {
 func TestNetConnLifetime(t *testing.T) {
 	t.Run("context", func(t *testing.T) {
 		cl, _ := loopbackConns(t, nil)
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(testCtx(t))
 		client := protocol.NetConn(ctx, cl, protocol.MessageBinary)
 		go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 		var err error
 		within(t, "Read", func() { _, err = client.Read(make([]byte, 8)) })
 		require.Error(t, err)
 		require.NotEqual(t, io.EOF, err)
-		require.ErrorIs(t, cl.Write(context.Background(), protocol.MessageBinary, []byte("x")), protocol.ErrClosed)
+		require.ErrorIs(t, cl.Write(testCtx(t), protocol.MessageBinary, []byte("x")), protocol.ErrClosed)
 	})
 	t.Run("Close wakes Read", func(t *testing.T) {
 		cl, sv := loopbackConns(t, nil)
+		ctx := testCtx(t)
 		go func() { // the server answers the close handshake
 			for {
-				if _, _, err := sv.Read(context.Background()); err != nil {
+				if _, _, err := sv.Read(ctx); err != nil {
 					return
 				}
 			}
 		}()
-		client := protocol.NetConn(context.Background(), cl, protocol.MessageBinary)
+		client := protocol.NetConn(ctx, cl, protocol.MessageBinary)
 		go func() { time.Sleep(20 * time.Millisecond); _ = client.Close() }()
 		var err error
 		within(t, "Read", func() { _, err = client.Read(make([]byte, 8)) })
@@ -338,8 +348,8 @@ func TestNetConnLifetime(t *testing.T) {
 	})
 	t.Run("addresses", func(t *testing.T) {
 		cl, sv := loopbackConns(t, nil)
-		client := protocol.NetConn(context.Background(), cl, protocol.MessageBinary)
-		server := protocol.NetConn(context.Background(), sv, protocol.MessageBinary)
+		client := protocol.NetConn(testCtx(t), cl, protocol.MessageBinary)
+		server := protocol.NetConn(testCtx(t), sv, protocol.MessageBinary)
 		require.Equal(t, cl.NetConn().LocalAddr(), client.LocalAddr())
 		require.Equal(t, cl.NetConn().RemoteAddr(), client.RemoteAddr())
 		require.Equal(t, client.LocalAddr().String(), server.RemoteAddr().String())
@@ -356,7 +366,8 @@ func TestNetConnLifetime(t *testing.T) {
 // Concurrent Writes through the net.Conn each stay one message.
 func TestNetConnConcurrentWrites(t *testing.T) {
 	cl, sv := loopbackConns(t, nil)
-	client := protocol.NetConn(context.Background(), cl, protocol.MessageBinary)
+	ctx := testCtx(t)
+	client := protocol.NetConn(ctx, cl, protocol.MessageBinary)
 	const writers, each = 4, 50
 	errs := make(chan error, writers)
 	for w := range writers {
@@ -374,7 +385,7 @@ func TestNetConnConcurrentWrites(t *testing.T) {
 	counts := map[byte]int{}
 	within(t, "reading every message", func() {
 		for range writers * each {
-			_, p, err := sv.Read(context.Background())
+			_, p, err := sv.Read(ctx)
 			if err != nil {
 				break
 			}
