@@ -57,8 +57,8 @@ func clientFrame(fin bool, rsv byte, op framing.Opcode, payload []byte) []byte {
 	return framing.AppendFrame(nil, h, payload)
 }
 
-// readAll reads one message with each of the Conn's reading methods.
-var readAll = map[string]func(c *protocol.Conn) ([]byte, error){
+// readMethods reads one message with each of the Conn's reading methods.
+var readMethods = map[string]func(c *protocol.Conn) ([]byte, error){
 	"Read": func(c *protocol.Conn) ([]byte, error) {
 		_, p, err := c.Read(context.Background())
 		return p, err
@@ -89,7 +89,7 @@ func TestCompressedTextInvalidUTF8FailsFast(t *testing.T) {
 		{"surrogate", "\xed\xa0\x80 is U+D800"},
 		{"overlong", "\xc0\xaf is an overlong slash"},
 	}
-	for method, read := range readAll {
+	for method, read := range readMethods {
 		for _, tc := range cases {
 			t.Run(method+"/"+tc.name, func(t *testing.T) {
 				c, raw := compressingServer(t)
@@ -122,7 +122,7 @@ func TestCompressedTextUTF8AcrossFragments(t *testing.T) {
 		{"unfinished at the end", framing.OpText, deflatedFragments(t, "ok", "caf\xc3"), ""},
 		{"binary is not validated", framing.OpBinary, deflatedFragments(t, "\xff", "\xfe"), "\xff\xfe"},
 	}
-	for method, read := range readAll {
+	for method, read := range readMethods {
 		for _, tc := range cases {
 			t.Run(method+"/"+tc.name, func(t *testing.T) {
 				c, raw := compressingServer(t)

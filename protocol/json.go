@@ -27,7 +27,7 @@ func ReadJSON(ctx context.Context, c *Conn, v any) error {
 	if err != nil {
 		return err
 	}
-	src := &readRecorder{r: r}
+	src := &jsonSource{r: r}
 	dec := json.NewDecoder(src)
 	err = dec.Decode(v)
 	if err == nil {
@@ -59,14 +59,14 @@ func ReadJSON(ctx context.Context, c *Conn, v any) error {
 // errTrailingJSON reports data after the first JSON value of a message.
 var errTrailingJSON = fmt.Errorf("%w: data after the first value", ErrInvalidJSON)
 
-// readRecorder keeps the first error of r other than io.EOF: an error of the
+// jsonSource keeps the first error of r other than io.EOF: an error of the
 // connection, which ReadJSON must not mistake for bad content.
-type readRecorder struct {
+type jsonSource struct {
 	r   io.Reader
 	err error
 }
 
-func (rr *readRecorder) Read(p []byte) (int, error) {
+func (rr *jsonSource) Read(p []byte) (int, error) {
 	n, err := rr.r.Read(p)
 	if err != nil && err != io.EOF && rr.err == nil {
 		rr.err = err
@@ -79,7 +79,7 @@ func (rr *readRecorder) Read(p []byte) (int, error) {
 // (Conn.Writer). If v cannot be encoded, WriteJSON returns encoding/json's
 // error and sends nothing.
 func WriteJSON(ctx context.Context, c *Conn, v any) error {
-	w := &lazyMessage{ctx: ctx, c: c}
+	w := &jsonMessage{ctx: ctx, c: c}
 	err := json.NewEncoder(w).Encode(v)
 	if w.w == nil { // nothing written: v could not be encoded
 		return err
@@ -90,15 +90,15 @@ func WriteJSON(ctx context.Context, c *Conn, v any) error {
 	return err
 }
 
-// lazyMessage opens a text message Writer on the first Write, so that an
+// jsonMessage opens a text message Writer on the first Write, so that an
 // encoding that fails before writing sends no message at all.
-type lazyMessage struct {
+type jsonMessage struct {
 	ctx context.Context
 	c   *Conn
 	w   io.WriteCloser
 }
 
-func (m *lazyMessage) Write(p []byte) (int, error) {
+func (m *jsonMessage) Write(p []byte) (int, error) {
 	if m.w == nil {
 		w, err := m.c.Writer(m.ctx, MessageText)
 		if err != nil {

@@ -46,3 +46,22 @@ func ExampleReadJSON() {
 	// skipped a message: websocket: message is not a valid JSON value: invalid character 'o' in literal null (expecting 'u')
 	// {Item:tea Count:2}
 }
+
+// WriteJSON encodes a value straight into one text message; the peer gets
+// the encoding followed by a newline.
+func ExampleWriteJSON() {
+	a, b := net.Pipe()
+	client := protocol.NewConn(a, nil, &protocol.Options{Role: protocol.RoleClient})
+	server := protocol.NewConn(b, nil, &protocol.Options{Role: protocol.RoleServer})
+	defer client.CloseNow()
+	defer server.CloseNow()
+	ctx := context.Background()
+
+	go func() {
+		_ = protocol.WriteJSON(ctx, client, map[string]any{"op": "subscribe", "topics": []string{"a", "b"}})
+	}()
+	typ, p, err := server.Read(ctx)
+	fmt.Printf("%s %q %v\n", typ, p, err)
+	// Output:
+	// text "{\"op\":\"subscribe\",\"topics\":[\"a\",\"b\"]}\n" <nil>
+}

@@ -48,7 +48,8 @@ import (
 // LocalAddr and RemoteAddr are those of c's network connection
 // (c.NetConn()). Do not use c's own reading methods while the net.Conn is in
 // use: Read keeps the unread rest of a message between calls. Writing
-// through c (Write, Ping) is safe; its messages join the stream.
+// through c is safe: its messages of type typ join the stream. Pings keep
+// working both ways (the peer's are answered while Read reads).
 func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
 	nc := &netConn{c: c, typ: typ, ctx: ctx}
 	nc.read.init(ctx, nc.interrupt)
@@ -64,7 +65,7 @@ type netConn struct {
 	ctx  context.Context // NetConn's
 	stop func() bool     // unregisters the CloseNow on ctx's end
 
-	read, write deadline
+	read, write streamDeadline
 	closed      atomic.Bool
 
 	readMu sync.Mutex // serializes Read, guards msg
@@ -234,7 +235,7 @@ func (nc *netConn) opError(op string, err error) error {
 	return &net.OpError{Op: op, Net: "websocket", Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: err}
 }
 
-// deadline turns the deadline of one direction of a netConn into the
+// streamDeadline turns the deadline of one direction of a netConn into the
 // context its calls give the Conn. That context lives as long as the
 // deadline does not interrupt a call, so a message reader obtained under
 // it stays usable across Read calls and deadline changes. When the deadline
@@ -242,7 +243,7 @@ func (nc *netConn) opError(op string, err error) error {
 // os.ErrDeadlineExceeded and interrupt is called (the call's message may
 // be cut short); when it passes between calls, nothing is cancelled and the
 // next calls see the passed deadline in begin.
-type deadline struct {
+type streamDeadline struct {
 	base      context.Context
 	interrupt func()
 	mu        sync.Mutex
@@ -254,13 +255,13 @@ type deadline struct {
 	busy      int         // calls between begin and end
 }
 
-func (d *deadline) init(base context.Context, interrupt func()) {
+func (d *streamDeadline) init(base context.Context, interrupt func()) {
 	d.base, d.interrupt = base, interrupt
 	d.ctx, d.cancel = context.WithCancelCause(base)
 }
 
 // set replaces the deadline; t zero removes it.
-func (d *deadline) set(t time.Time) {
+func (d *streamDeadline) set(t time.Time) {
 	d.mu.Lock()
 	hit := d.setLocked(t)
 	d.mu.Unlock()
@@ -271,7 +272,7 @@ func (d *deadline) set(t time.Time) {
 
 // setLocked does set's work with d.mu held; it reports whether calls in
 // progress were interrupted (t has passed already).
-func (d *deadline) setLocked(t time.Time) bool {
+func (d *streamDeadline) setLocked(t time.Time) bool {
 	d.gen++
 	if d.timer != nil {
 		d.timer.Stop()
@@ -304,7 +305,7 @@ func (d *deadline) setLocked(t time.Time) bool {
 
 // expire cancels the context if calls are in progress and reports whether
 // it did; d.mu is held.
-func (d *deadline) expire() bool {
+func (d *streamDeadline) expire() bool {
 	if d.busy == 0 {
 		return false
 	}
@@ -314,7 +315,7 @@ func (d *deadline) expire() bool {
 
 // begin starts a call: it returns the context to run it under, or
 // os.ErrDeadlineExceeded if the deadline has passed.
-func (d *deadline) begin() (context.Context, error) {
+func (d *streamDeadline) begin() (context.Context, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.at.IsZero() && !time.Now().Before(d.at) {
@@ -325,14 +326,14 @@ func (d *deadline) begin() (context.Context, error) {
 }
 
 // end ends a call started by begin.
-func (d *deadline) end() {
+func (d *streamDeadline) end() {
 	d.mu.Lock()
 	d.busy--
 	d.mu.Unlock()
 }
 
 // close stops the timer and releases the context.
-func (d *deadline) close() {
+func (d *streamDeadline) close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.gen++
