@@ -19,7 +19,9 @@ import (
 // Read returns the payloads of the messages one after the other, as one
 // stream: a Read may return part of a message, and never spans the end of
 // one. Each Write of n > 0 bytes sends one message of n bytes (a Write of
-// none sends nothing). A message of the other type fails the connection with
+// none sends nothing); with MessageText each Write must therefore hold whole
+// UTF-8 characters, since the peer validates every message (binary is the
+// type for arbitrary bytes). A message of the other type fails the connection with
 // 1003 (StatusUnsupportedData) and Read returns an error. Messages stay
 // subject to Options.ReadLimit: set it at Dial or Upgrade to the largest
 // message the peer writes.
@@ -36,7 +38,7 @@ import (
 // its deadline has passed returns at once an error matching
 // os.ErrDeadlineExceeded (a net.Error whose Timeout is true), and a later
 // deadline (or none) makes calls work again, as with a net.Conn over TCP.
-// Unlike TCP, a deadline that passes while a Read or Write is blocked cuts a
+// Unlike TCP, a deadline that passes while a Read or Write is blocked may cut a
 // message short on one side or the other: the call returns the same timeout
 // error and the connection is closed at once (CloseNow), as coder/websocket's
 // NetConn does.
