@@ -19,7 +19,9 @@
 //	client:close([code [, reason]])      -> true | false, err   (code 1000 by default; sends
 //	                                        already under way finish first, within close_timeout)
 //	client:receive()                     -> channel (the same one on every call)
+//	client:read([timeout])               -> message | nil, "timeout" | nil, "closed"
 //	client:protocol()                    -> negotiated subprotocol | nil
+//	client:extensions()                  -> negotiated permessage-deflate parameters | nil
 //	tostring(client)                     -> "websocket.client(ws://host/path, open)"
 //	                                        (connecting, open, closing; closed after any end)
 //
@@ -92,8 +94,11 @@
 // (invalid UTF-8, a bad close frame) are not held back.
 //
 // Failures are returned as values (nil/false, message) as the
-// specification asks; only calling a method on something that is not a
-// client (client.send(x) instead of client:send(x)) raises an error.
+// specification asks; only mistakes in the script itself raise an error:
+// calling a method on something that is not a client (client.send(x)
+// instead of client:send(x)), or giving a function more arguments than it
+// takes (client:receive(100), client:send(data, type, extra),
+// websocket.connect(url, options, extra)): no argument is silently ignored.
 //
 // # Threads
 //
