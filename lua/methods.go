@@ -258,10 +258,16 @@ func clientProtocol(L *glua.LState) int {
 	return 1
 }
 
-// clientToString is tostring(client): websocket.client(ws://host/path, open).
+// clientToString is tostring(client): websocket.client(ws://host/path,
+// open), followed by ", N pings/pongs not delivered" once pings or pongs
+// found the receive channel full.
 func clientToString(L *glua.LState) int {
 	c := checkClient(L)
-	L.Push(glua.LString(fmt.Sprintf("%s(%s, %s)", clientTypeName, c.url, c.currentState())))
+	var dropped string
+	if n := c.controlDropped.Load(); n > 0 {
+		dropped = fmt.Sprintf(", %d pings/pongs not delivered", n)
+	}
+	L.Push(glua.LString(fmt.Sprintf("%s(%s, %s%s)", clientTypeName, c.url, c.currentState(), dropped)))
 	return 1
 }
 
