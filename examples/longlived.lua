@@ -1,5 +1,6 @@
--- A long-lived client: keepalive on, a timed receive loop (client:read), reconnection
--- with backoff when the connection is lost (1006), and a clean end.
+-- A long-lived client: keepalive on, a timed receive loop (client:read),
+-- reconnection with backoff when the connection is lost (1006), and a clean
+-- end.
 --
 --   wslua --serve examples/longlived.lua [URL [COUNT [TICK_MS]]]
 --
