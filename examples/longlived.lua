@@ -1,5 +1,6 @@
--- A long-lived client: keepalive on, a timed receive loop, reconnection
--- with backoff when the connection is lost (1006), and a clean end.
+-- A long-lived client: keepalive on, a timed receive loop (client:read),
+-- reconnection with backoff when the connection is lost (1006), and a clean
+-- end.
 --
 --   wslua --serve examples/longlived.lua [URL [COUNT [TICK_MS]]]
 --
@@ -24,35 +25,24 @@ local OPTIONS = {
 }
 local FIRST_BACKOFF, MAX_BACKOFF = 100, 5000 -- milliseconds
 
--- receive_within waits at most timeout for the next message: it returns the
--- message, nil when the time ran out, or false once the channel is closed.
-local function receive_within(ch, timeout)
-    local r = channel.select{ ch:case_receive(), time.after(timeout):case_receive() }
-    if r.channel ~= ch then
-        return nil
-    end
-    if not r.ok then
-        return false
-    end
-    return r.value
-end
-
 -- session runs one connection until it ends; it returns true when the
 -- program should end (a normal close), false to reconnect.
 local received = 0
 local function session(client)
-    local ch = client:receive()
     local waiting = false -- a tick was sent and its answer has not come yet
     while true do
-        local msg = receive_within(ch, tick)
-        if msg == nil then
+        -- The next message, or nil and "timeout" when none came within a
+        -- tick (the connection stays open), or nil and "closed" once the
+        -- final close message was read.
+        local msg, err = client:read(tick)
+        if err == "timeout" then
             -- Quiet for a tick: say something, one tick at a time (a lost
             -- tick is sent again on the next connection; a failed send
             -- shows in the close message that follows).
             if not waiting then
                 waiting = client:send("tick " .. (received + 1))
             end
-        elseif msg == false then
+        elseif not msg then
             return false
         elseif msg.type == websocket.TYPE_TEXT then
             waiting = false

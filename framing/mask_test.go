@@ -3,6 +3,7 @@ package framing_test
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -67,10 +68,11 @@ func TestMaskKeys(t *testing.T) {
 
 func TestMaskOffsetModulo(t *testing.T) {
 	// Only the offset modulo 4 matters: large and negative offsets behave
-	// like their residue.
+	// like their residue. The large ones fit an int of 32 bits as well as
+	// one of 64 (GOARCH=386, arm).
 	key := [4]byte{1, 2, 4, 8}
 	base := bytes.Repeat([]byte{0xA5, 0x5A, 0x00, 0xFF, 0x3C}, 23)
-	for _, pos := range []int{4, 5, 6, 7, 1 << 40, 1<<40 + 3, 1<<62 + 1, -1, -4, -7} {
+	for _, pos := range []int{4, 5, 6, 7, 1 << 30, 1<<30 + 3, math.MaxInt>>1 + 2, math.MaxInt - 1, math.MaxInt, -1, -4, -7, math.MinInt + 1} {
 		t.Run(fmt.Sprint(pos), func(t *testing.T) {
 			want := bytes.Clone(base)
 			framing.Mask(key, pos&3, want)

@@ -50,13 +50,15 @@ type client struct {
 	// canceled when the host stops (shutdown) or the reader ends.
 	deliverCtx    context.Context
 	cancelDeliver context.CancelFunc
-	// controlCtx bounds the delivery of pings and pongs; it is also
-	// canceled when client:close() starts, so that a reader blocked on a
-	// full channel inside a ping callback lets the close handshake finish.
+	// controlCtx bounds the hold of a failure in stream order
+	// (holdForScript); it is also canceled when client:close() starts.
 	controlCtx    context.Context
 	cancelControl context.CancelFunc
 	dropping      atomic.Bool  // a delivery failed: discard everything else
 	handed        atomic.Int64 // messages the reader has read and handed (or is handing) over
+	// controlDropped counts the pings and pongs not delivered because the
+	// receive channel was full (tostring shows it).
+	controlDropped atomic.Int64
 	// stallStart is when the reader's current hand-over started (Unix
 	// nanoseconds, 0 when none is under way): while the receive channel is
 	// full, the connection is not read. longestStall is the longest such
@@ -370,18 +372,26 @@ func (c *client) waitKeepalive() {
 	}
 }
 
-// deliverControl hands a ping or pong to the receive channel, like deliver,
-// except that once client:close() started (or when it starts while this
-// waits on a full channel) the notification is dropped: the protocol
-// callbacks run inside the reader's Read, and the close handshake needs the
-// reader to go on to the server's close reply.
+// deliverControl hands a ping or pong to the receive channel if it has room
+// now, and otherwise drops it (counted in controlDropped): a control message
+// never holds up the reader. The protocol calls it inside the reader's Read
+// (the pong answering a ping is already sent), and a reader waiting there
+// would answer no further ping, read no pong of the keepalive and no close
+// reply: a script that only sends would see a healthy connection killed by
+// the peer (or by its own keepalive) once the pings filled the channel.
+// Once client:close() started, pings and pongs are not delivered at all.
 func (c *client) deliverControl(m message) {
 	if c.dropping.Load() || c.closeInitiated.Load() {
 		return
 	}
-	c.handed.Add(1)
-	if err := c.handOver(c.controlCtx, m); err != nil && c.controlCtx.Err() == nil {
+	took, err := c.ch.TrySendGo(m)
+	switch {
+	case err != nil:
 		c.dropping.Store(true) // channel closed by the script, or the run ended
+	case took:
+		c.handed.Add(1)
+	default:
+		c.controlDropped.Add(1)
 	}
 }
 

@@ -1,8 +1,10 @@
 package lua
 
 import (
-	"github.com/wslua/wslua/protocol"
 	glua "github.com/yuin/gopher-lua"
+
+	"github.com/wslua/wslua/lua/scheduler"
+	"github.com/wslua/wslua/protocol"
 )
 
 // parseCompression reads the compression option of websocket.connect:
@@ -86,6 +88,7 @@ func parseCompressionTable(tbl *glua.LTable) (*protocol.CompressionOptions, erro
 // server_max_window_bits = n|nil}.
 func clientExtensions(L *glua.LState) int {
 	c := checkClient(L)
+	scheduler.MaxArgs(L, 1, 1, "client:extensions()", "")
 	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 // luaConnect is websocket.connect(url [, options]): a client, or nil and an
 // error message.
 func luaConnect(L *glua.LState) int {
+	scheduler.MaxArgs(L, 0, 2, "websocket.connect(url [, options])", "")
 	fail := func(format string, args ...any) int {
 		L.Push(glua.LNil)
 		L.Push(glua.LString(fmt.Sprintf(format, args...)))

@@ -19,9 +19,12 @@
 //	client:close([code [, reason]])      -> true | false, err   (code 1000 by default; sends
 //	                                        already under way finish first, within close_timeout)
 //	client:receive()                     -> channel (the same one on every call)
+//	client:read([timeout])               -> message | nil, "timeout" | nil, "closed"
 //	client:protocol()                    -> negotiated subprotocol | nil
+//	client:extensions()                  -> negotiated permessage-deflate parameters | nil
 //	tostring(client)                     -> "websocket.client(ws://host/path, open)"
-//	                                        (connecting, open, closing; closed after any end)
+//	                                        (connecting, open, closing; closed after any end;
+//	                                        then ", N pings/pongs not delivered" if any)
 //
 // Options of connect (durations: a number of milliseconds or a Go duration
 // string such as "5s"; 0 means none, except for close_timeout where it means
@@ -49,7 +52,13 @@
 // violation, invalid UTF-8 or a message too big that this end detected,
 // a read, pong or close timeout).
 // Pings are answered automatically and also delivered (type "ping"), as
-// are the pongs answering client:ping() and unsolicited pongs.
+// are the pongs answering client:ping() and unsolicited pongs, but only
+// when the receive channel has room: a ping or pong that finds it full is
+// not delivered (the pong answering a ping has gone out all the same), so
+// that control messages never hold up the reader; a script that only sends
+// thus survives a server that pings it. tostring(client) then ends with
+// ", N pings/pongs not delivered". With channel_capacity = 0 none is
+// delivered. Data messages and the final close message wait for room.
 //
 // Keepalive: with ping_interval the client sends a ping at that interval
 // (none while one is unanswered) and ends the connection with 1006 ("no
@@ -61,10 +70,10 @@
 // keepalive N". The
 // pongs answering these automatic pings are not delivered to the script, so
 // a client that only sends never fills its receive channel with them, and
-// keepalive never ends a healthy connection. Data messages, pings and the
-// other pongs do wait in the channel: a script that never receives should
-// close it (client:receive():close()) so that the reader discards them;
-// otherwise the reader stops reading once the channel is full, and if the
+// keepalive never ends a healthy connection. Data messages do wait for
+// room in the channel: a script that never receives should close it
+// (client:receive():close()) so that the reader discards them; otherwise
+// the reader stops reading once the channel is full of them, and if the
 // connection then dies (a pong timeout, the peer giving up) the reason of
 // the final close message says "the script is not reading its receive
 // channel".
@@ -92,8 +101,11 @@
 // (invalid UTF-8, a bad close frame) are not held back.
 //
 // Failures are returned as values (nil/false, message) as the
-// specification asks; only calling a method on something that is not a
-// client (client.send(x) instead of client:send(x)) raises an error.
+// specification asks; only mistakes in the script itself raise an error:
+// calling a method on something that is not a client (client.send(x)
+// instead of client:send(x)), or giving a function more arguments than it
+// takes (client:receive(100), client:send(data, type, extra),
+// websocket.connect(url, options, extra)): no argument is silently ignored.
 //
 // # Threads
 //
@@ -123,10 +135,11 @@
 // The reader goroutine starts at connect time, so pings are answered and the
 // end of the connection is noticed even by a script that never calls
 // client:receive(). Messages wait in the receive channel (channel_capacity,
-// default 64); when it is full the reader stops reading and TCP flow control
-// pushes back on the peer. A script that never drains the channel therefore
-// stops reading after channel_capacity messages; client:close() then
-// completes within close_timeout.
+// default 64); when it is full the reader stops reading at the next data
+// message (pings and pongs are dropped instead, see above) and TCP flow
+// control pushes back on the peer. A script that never drains the channel
+// therefore stops reading after channel_capacity messages; client:close()
+// then completes within close_timeout.
 //
 // # Read-only constants
 //

@@ -106,6 +106,7 @@ func luaBytes(L *glua.LState, n int, what string, optional bool) ([]byte, error)
 // TYPE_BINARY, TYPE_PING, TYPE_PONG. It returns true, or false and an error.
 func clientSend(L *glua.LState) int {
 	c := checkClient(L)
+	scheduler.MaxArgs(L, 1, 3, "client:send(data [, type])", "")
 	data, err := luaBytes(L, 2, "data", false)
 	if err != nil {
 		return pushFail(L, "websocket: %v", err)
@@ -125,6 +126,7 @@ func clientSend(L *glua.LState) int {
 // receive channel as a TYPE_PONG message).
 func clientPing(L *glua.LState) int {
 	c := checkClient(L)
+	scheduler.MaxArgs(L, 1, 2, "client:ping([data])", "")
 	data, err := luaBytes(L, 2, "ping data", true)
 	if err != nil {
 		return pushFail(L, "websocket: %v", err)
@@ -191,6 +193,7 @@ func write(ctx context.Context, conn *protocol.Conn, typ string, mt protocol.Mes
 // Closing a client that is already closing or closed returns true.
 func clientClose(L *glua.LState) int {
 	c := checkClient(L)
+	scheduler.MaxArgs(L, 1, 3, "client:close([code [, reason]])", "")
 	code := int(protocol.StatusNormalClosure)
 	switch v := L.Get(2).(type) {
 	case *glua.LNilType:
@@ -239,6 +242,7 @@ func clientClose(L *glua.LState) int {
 // call.
 func clientReceive(L *glua.LState) int {
 	c := checkClient(L)
+	scheduler.MaxArgs(L, 1, 1, "client:receive()", "to wait with a timeout use client:read(timeout)")
 	L.Push(c.ch.LValue())
 	return 1
 }
@@ -247,6 +251,7 @@ func clientReceive(L *glua.LState) int {
 // or nil.
 func clientProtocol(L *glua.LState) int {
 	c := checkClient(L)
+	scheduler.MaxArgs(L, 1, 1, "client:protocol()", "")
 	c.mu.Lock()
 	p := c.subprotocol
 	c.mu.Unlock()
@@ -258,10 +263,16 @@ func clientProtocol(L *glua.LState) int {
 	return 1
 }
 
-// clientToString is tostring(client): websocket.client(ws://host/path, open).
+// clientToString is tostring(client): websocket.client(ws://host/path,
+// open), followed by ", N pings/pongs not delivered" once pings or pongs
+// found the receive channel full.
 func clientToString(L *glua.LState) int {
 	c := checkClient(L)
-	L.Push(glua.LString(fmt.Sprintf("%s(%s, %s)", clientTypeName, c.url, c.currentState())))
+	var dropped string
+	if n := c.controlDropped.Load(); n > 0 {
+		dropped = fmt.Sprintf(", %d pings/pongs not delivered", n)
+	}
+	L.Push(glua.LString(fmt.Sprintf("%s(%s, %s%s)", clientTypeName, c.url, c.currentState(), dropped)))
 	return 1
 }
 

@@ -21,8 +21,8 @@ const (
 // open: a later read gets the next message), or nil and "closed" once the
 // final close message has been read and the channel is closed. timeout is
 // a number of milliseconds or a Go duration string; nil waits without
-// limit, 0 (or less) takes only a message already waiting. A bad timeout or
-// an extra argument returns nil and an error message.
+// limit, 0 (or less) takes only a message already waiting. A bad timeout
+// returns nil and an error message; an extra argument raises an error.
 func clientRead(L *glua.LState) int {
 	c := checkClient(L)
 	fail := func(format string, args ...any) int {
@@ -30,9 +30,7 @@ func clientRead(L *glua.LState) int {
 		L.Push(glua.LString(fmt.Sprintf(format, args...)))
 		return 2
 	}
-	if n := L.GetTop(); n > 2 {
-		return fail("websocket: client:read takes at most 1 argument (a timeout), got %d", n-1)
-	}
+	scheduler.MaxArgs(L, 1, 2, "client:read([timeout])", "")
 	timeout := time.Duration(-1)
 	if v := L.Get(2); v != glua.LNil {
 		d, err := scheduler.ParseDuration(v)

@@ -19,7 +19,8 @@
 //	    Echo every text and binary message unchanged, streaming it through
 //	    Conn.Reader and Conn.Writer, so messages up to Options.MaxMessageSize
 //	    (default 64 MiB) work; ?limit=N lowers the read limit to N bytes for
-//	    this connection (the server then fails an oversized message with 1009).
+//	    this connection (the server then fails an oversized message with 1009);
+//	    N above MaxMessageSize is refused with 400.
 //	    Pings are answered by protocol.Conn; a close frame is answered with the
 //	    same code. This is also the Autobahn fuzzingclient target.
 //	/ping?data=x&count=n&hex=..

@@ -134,7 +134,9 @@ func bytesParam(q url.Values, name, hexName string, def []byte) ([]byte, error) 
 
 func routeEcho(h *ConnHandler, r *http.Request) (plan, error) {
 	p := h.echoPlan(nil)
-	limit, err := intParam(r.URL.Query(), "limit", p.limit, 1, math.MaxInt64)
+	// ?limit= only lowers the read limit: MaxMessageSize stays the most a
+	// client can make the server buffer.
+	limit, err := intParam(r.URL.Query(), "limit", p.limit, 1, p.limit)
 	p.limit = limit
 	return p, err
 }

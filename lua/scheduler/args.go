@@ -31,3 +31,14 @@ func maxArgs(L *lua.LState, self, max int, call, hint string) {
 	}
 	L.RaiseError("%s", msg)
 }
+
+// MaxArgs raises a Lua error when the running Go function was given more
+// than max arguments, worded as the scheduler's own functions word it:
+// "call takes at most N arguments, got M (hint)". self is 1 for a method
+// (its receiver is not counted in the message), 0 otherwise; call shows how
+// the function is called, e.g. "client:send(data [, type])", and hint, when
+// not empty, what to use instead. Modules built on the scheduler use it so
+// that none of their functions silently ignores an argument.
+func MaxArgs(L *lua.LState, self, max int, call, hint string) {
+	maxArgs(L, self, max, call, hint)
+}

@@ -127,17 +127,23 @@ func (c *Channel) ProducerDone() {
 
 // releaseProducerLocked drops one producer reference. The scheduler is
 // told first, so that once the VM observes the lower count the recheck
-// event is already queued (see Scheduler.idle).
+// event is already queued (see Scheduler.idle), and told again after: the
+// VM may have handled the first event while the count was still up and
+// gone idle waiting for an event.
 func (c *Channel) releaseProducerLocked() {
 	for {
 		n := c.producers.Load()
 		if n <= 0 {
 			return
 		}
-		if s := c.s.Load(); s != nil {
+		s := c.s.Load()
+		if s != nil {
 			s.post(event{kind: evRecheck})
 		}
 		if c.producers.CompareAndSwap(n, n-1) {
+			if s != nil {
+				s.post(event{kind: evRecheck})
+			}
 			return
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	lua "github.com/yuin/gopher-lua"
@@ -89,4 +90,32 @@ func TestStressProducersConsumers(t *testing.T) {
 	require.NoError(t, err)
 	n := producers * perProducer
 	require.Equal(t, []string{fmt.Sprint(n * (n + 1) / 2)}, rec.get())
+}
+
+// TestProducerDoneWakesIdleScheduler repeats the race of a producer going
+// away while the VM looks: the VM could handle the recheck event that
+// ProducerDone posts before lowering the count, see the count still up, and
+// wait for an event that never came, so a deadlock was reported only when
+// the host's context ended (about 1 run in 100 under -race). Each run must
+// report the deadlock well within its bound.
+func TestProducerDoneWakesIdleScheduler(t *testing.T) {
+	const runs, bound = 300, 5 * time.Second
+	for i := range runs {
+		L, _ := newState(t)
+		var wg sync.WaitGroup
+		L.SetGlobal("feed", L.NewFunction(func(L *lua.LState) int {
+			ch := scheduler.NewChannel(L, 0, nil)
+			ch.AddProducer()
+			wg.Add(1)
+			go func() { defer wg.Done(); ch.ProducerDone() }()
+			L.Push(ch.LValue())
+			return 1
+		}))
+		ctx, cancel := context.WithTimeout(context.Background(), bound)
+		err := scheduler.RunString(ctx, L, `feed():receive()`)
+		cancel()
+		wg.Wait()
+		var derr *scheduler.DeadlockError
+		require.ErrorAs(t, err, &derr, "run %d: want a deadlock report within %v", i, bound)
+	}
 }

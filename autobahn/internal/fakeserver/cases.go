@@ -52,6 +52,21 @@ func DefaultCases() []Case {
 	}
 }
 
+// CompressionCase is a case run with permessage-deflate, as the real
+// fuzzingserver's sections 12 and 13 are: the server accepts the extension
+// if the client offers it (Result.Compressed), then echoes a compressible
+// text and binary message, which travel compressed both ways when it was
+// agreed. A client that does not offer it still passes the echo: only
+// Result.Compressed tells.
+func CompressionCase() Case {
+	return Case{Name: "compressed", Compress: true, Run: func(ctx context.Context, c *Conn) error {
+		if err := c.Echo(ctx, protocol.MessageText, []byte(strings.Repeat("deflate me, ", 2000))); err != nil {
+			return err
+		}
+		return c.Echo(ctx, protocol.MessageBinary, Pattern(64<<10, 3))
+	}}
+}
+
 // runFragmented sends a text message in three fragments (cut inside a
 // multi-byte character) with a ping between the first two, and a binary
 // message in three fragments, the middle one empty.

@@ -40,6 +40,10 @@ type Case struct {
 	// Refuse makes the server answer the case's opening handshake with
 	// HTTP 503 instead of upgrading (the outcome is recorded as OK).
 	Refuse bool
+	// Compress makes the server accept permessage-deflate for the case
+	// when the client offers it, as the real fuzzingserver does in its
+	// sections 12 and 13 (Result.Compressed tells whether it was agreed).
+	Compress bool
 	// Run drives the connection. It returns nil if the client behaved.
 	// The server closes the connection after Run returns nil, with code 1000
 	// unless Run closed it itself, and checks the client's answer.
@@ -53,6 +57,9 @@ type Result struct {
 	Agent string
 	// Err is nil if the client behaved, else what went wrong.
 	Err error
+	// Compressed: permessage-deflate was agreed for the case (see
+	// Case.Compress).
+	Compressed bool
 }
 
 // OK reports whether the client behaved.
@@ -198,11 +205,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// upgrade upgrades r with a read limit large enough for the cases.
-func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) (*protocol.Conn, error) {
-	conn, err := handshake.Upgrade(w, r, &handshake.UpgradeOptions{
+// upgrade upgrades r with a read limit large enough for the cases, and
+// permessage-deflate if compress and the client offers it.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, compress bool) (*protocol.Conn, error) {
+	opts := &handshake.UpgradeOptions{
 		Conn: protocol.Options{ReadLimit: 64 << 20, ReadTimeout: caseTimeout, CloseTimeout: 5 * time.Second},
-	})
+	}
+	if compress {
+		opts.Compression = &protocol.CompressionOptions{}
+	}
+	conn, err := handshake.Upgrade(w, r, opts)
 	if err != nil {
 		s.bad("%s: upgrade: %v", r.URL.Path, err)
 	}
@@ -210,7 +222,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) (*protocol.Conn
 }
 
 func (s *Server) serveCount(w http.ResponseWriter, r *http.Request) {
-	conn, err := s.upgrade(w, r)
+	conn, err := s.upgrade(w, r, false)
 	if err != nil {
 		return
 	}
@@ -225,7 +237,7 @@ func (s *Server) serveCount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveUpdate(w http.ResponseWriter, r *http.Request, agent string) {
-	conn, err := s.upgrade(w, r)
+	conn, err := s.upgrade(w, r, false)
 	if err != nil {
 		return
 	}
@@ -247,7 +259,7 @@ func (s *Server) serveCase(w http.ResponseWriter, r *http.Request, n int, agent 
 		s.record(Result{seq: seq, Case: n, Agent: agent})
 		return
 	}
-	conn, err := s.upgrade(w, r)
+	conn, err := s.upgrade(w, r, c.Compress)
 	if err != nil {
 		s.record(Result{seq: seq, Case: n, Agent: agent, Err: err})
 		return
@@ -263,5 +275,5 @@ func (s *Server) serveCase(w http.ResponseWriter, r *http.Request, n int, agent 
 	if err != nil {
 		err = fmt.Errorf("case %d (%s): %w", n, c.Name, err)
 	}
-	s.record(Result{seq: seq, Case: n, Agent: agent, Err: err})
+	s.record(Result{seq: seq, Case: n, Agent: agent, Err: err, Compressed: conn.Compression() != nil})
 }

@@ -142,7 +142,9 @@ func TestRunWritesTables(t *testing.T) {
 	f := filepath.Join(dir, "a.txt")
 	require.NoError(t, os.WriteFile(f, []byte(sample), 0o600))
 	var out bytes.Buffer
-	require.NoError(t, run(&out, []string{f}, true))
+	failed, err := run(&out, nil, []string{f}, true)
+	require.NoError(t, err)
+	require.Equal(t, 4, failed, "the FAIL rows of the sample")
 	s := out.String()
 	require.Contains(t, s, "## Targets")
 	require.Contains(t, s, "### RoundTrip16")
@@ -150,6 +152,48 @@ func TestRunWritesTables(t *testing.T) {
 
 	empty := filepath.Join(dir, "empty.txt")
 	require.NoError(t, os.WriteFile(empty, []byte("PASS\n"), 0o600))
-	require.Error(t, run(&out, []string{empty}, false))
-	require.Error(t, run(&out, []string{filepath.Join(dir, "missing")}, false))
+	_, err = run(&out, nil, []string{empty}, false)
+	require.Error(t, err)
+	_, err = run(&out, nil, []string{filepath.Join(dir, "missing")}, false)
+	require.Error(t, err)
+}
+
+// The command's exit status: 3 when a target fails (after printing every
+// table), 0 when none does (missing ones do not count) or without -targets,
+// 1 on an error, 2 on a bad flag.
+func TestExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	failing := filepath.Join(dir, "failing.txt")
+	require.NoError(t, os.WriteFile(failing, []byte(sample), 0o600))
+	passing := filepath.Join(dir, "passing.txt")
+	require.NoError(t, os.WriteFile(passing, []byte(framingSample), 0o600))
+	cases := []struct {
+		name   string
+		args   []string
+		stdin  string
+		status int
+		stderr string
+	}{
+		{"a target fails", []string{"-targets", failing}, "", 3, "4 target(s) failed"},
+		{"a target fails, from stdin", []string{"-targets"}, sample, 3, "4 target(s) failed"},
+		{"every measured target passes", []string{"-targets", passing}, "", 0, ""},
+		{"no targets asked for", []string{failing}, "", 0, ""},
+		{"no results", []string{"-targets"}, "PASS\n", 1, "no benchmark results"},
+		{"bad flag", []string{"-nope"}, "", 2, "flag provided but not defined"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			status := benchtable(tc.args, strings.NewReader(tc.stdin), &stdout, &stderr)
+			require.Equal(t, tc.status, status, "stderr: %s", stderr.String())
+			if tc.stderr == "" {
+				require.Empty(t, stderr.String())
+			} else {
+				require.Contains(t, stderr.String(), tc.stderr)
+			}
+			if status == 0 || status == 3 {
+				require.Contains(t, stdout.String(), "## Results", "the tables are printed even when a target fails")
+			}
+		})
+	}
 }

@@ -28,7 +28,14 @@ func TestServeAndShutdown(t *testing.T) {
 	go func() {
 		errc <- run(runCtx, []string{"-addr", "127.0.0.1:0", "-max-message-size", "1024"}, &log, func(a string) { addrc <- a })
 	}()
-	addr := <-addrc
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		t.Fatalf("wstestserver did not start: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("wstestserver did not start within 10s")
+	}
 
 	c, _, err := handshake.Dial(ctx, "ws://"+addr+"/", nil)
 	require.NoError(t, err)
@@ -47,7 +54,12 @@ func TestServeAndShutdown(t *testing.T) {
 	require.NoError(t, err)
 	defer c2.CloseNow()
 	stop()
-	require.NoError(t, <-errc)
+	select {
+	case err := <-errc:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("wstestserver did not shut down within 10s")
+	}
 	require.Contains(t, log.String(), "listening on ws://"+addr+"/")
 }
 
