@@ -18,14 +18,9 @@ import "syscall"
 // Elsewhere (TLS, a proxy, a read_timeout whose deadline the protocol sets
 // inside Read), the reader always waits in Read.
 //
-// The wait asks the runtime's poller, which reports new data edge-triggered:
-// it must not start while the socket still holds unread bytes that arrived
-// before (their edge may be spent). When the last read from the socket was
-// short, the socket was empty then (Linux: a TCP read returns less than
-// asked only once the receive queue is empty), and any byte since brings a
-// new edge: the reader waits at once. Otherwise it first peeks at the
-// socket (wouldBlock), one system call, which takes the place of the read
-// that would have found nothing.
+// A round trip costs no extra system call: the peek that finds nothing
+// replaces the read that would have found nothing. A message that is
+// already there when the reader looks costs one peek more.
 
 // drained reports whether the protocol holds no byte beyond the data
 // message it has just returned (the next one in g.ends), and drops that
@@ -84,8 +79,5 @@ func (g *frameGuard) checkReadable(fd uintptr) bool {
 		return true // the poller reported the socket readable
 	}
 	g.polled = true
-	if g.short && shortReadEmpties {
-		return false
-	}
 	return !wouldBlock(fd, g.peek[:])
 }

@@ -7,11 +7,6 @@ import (
 	"unsafe"
 )
 
-// shortReadEmpties: a TCP read that returns less than asked has emptied
-// the socket's receive queue, so the next data brings a new readiness edge
-// (tcp_recvmsg copies until the queue is empty or the buffer full).
-const shortReadEmpties = true
-
 // wouldBlock reports whether a read of the socket fd would wait: it peeks
 // at one byte (into b) without consuming it.
 func wouldBlock(fd uintptr, b []byte) bool {

@@ -96,8 +96,7 @@ type frameGuard struct {
 	peek     [1]byte               // for wouldBlock
 	raw      syscall.RawConn       // the socket, once waitReadable needed it
 	readable func(fd uintptr) bool // g.checkReadable, made once
-	polled   bool                  // checkReadable: the poller was asked
-	short    bool                  // the last read from the socket returned less than asked: it was empty
+	polled   bool                  // checkReadable: the peek found nothing, the poller was asked
 	// shallowWaits counts the reader's waits in waitReadable (for tests).
 	shallowWaits atomic.Int64
 }
@@ -154,7 +153,6 @@ func (g *frameGuard) read(p []byte) (int, error) {
 	}
 	n, err := g.Conn.Read(p)
 	g.moved.Add(int64(n))
-	g.short = n < len(p)
 	if !g.scanning || g.off || n == 0 {
 		return n, err
 	}
