@@ -146,7 +146,7 @@ func TestCoroutineHeap(t *testing.T) {
 }
 
 // maxCoroutineHeap bounds the Go heap of a parked coroutine (measured: about
-// 5.3 KB with StateOptions, 4.5 KB with gopher-lua's defaults).
+// 4.2 KB with StateOptions, 3.3 KB with gopher-lua's defaults).
 const maxCoroutineHeap = 7 << 10
 
 // TestCoroutineCallStackSize: a spawned coroutine nests up to

@@ -202,15 +202,20 @@ const CoroutineCallStackSize = 1000
 
 // coroutineRegistrySize is the initial size, in values, of a spawned
 // coroutine's value stack (16 bytes each), which grows on demand up to the
-// state's limit.
-const coroutineRegistrySize = 128
+// state's limit, by coroutineRegistryGrowStep values beyond what is needed
+// at a time (a state's own step, 4,096 in the wslua command, would turn the
+// first growth of a small coroutine into 64 KB).
+const (
+	coroutineRegistrySize     = 64
+	coroutineRegistryGrowStep = 256
+)
 
 // coroutineOptions returns the options of a spawned coroutine's threads,
 // given the state's: the call stack grows in segments (MinimizeStackMemory)
 // up to CoroutineCallStackSize frames at most, and the value stack starts
 // at coroutineRegistrySize values (at most the state's initial size) and
-// grows up to the state's limit (its fixed size, when the state's does not
-// grow).
+// grows in steps of at most coroutineRegistryGrowStep up to the state's
+// limit (its fixed size, when the state's does not grow).
 func coroutineOptions(o lua.Options) lua.Options {
 	if o.CallStackSize <= 0 {
 		o.CallStackSize = lua.CallStackSize
@@ -227,6 +232,7 @@ func coroutineOptions(o lua.Options) lua.Options {
 		}
 	}
 	o.RegistrySize = min(o.RegistrySize, coroutineRegistrySize)
+	o.RegistryGrowStep = min(o.RegistryGrowStep, coroutineRegistryGrowStep)
 	return o
 }
 
