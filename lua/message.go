@@ -87,7 +87,7 @@ func finalMessage(err error, closeInitiated bool) message {
 	m := message{typ: typeClose, code: int(protocol.StatusAbnormalClosure)}
 	var ce *protocol.CloseError
 	switch {
-	case errors.As(err, &ce) && ce.Remote:
+	case errors.As(err, &ce) && ce.Received:
 		m.code, m.reason = int(ce.Code), ce.Reason
 	case errors.As(err, &ce) && !closeInitiated && ce.Code != protocol.StatusAbnormalClosure:
 		// This end failed the connection with ce.Code.

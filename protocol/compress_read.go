@@ -124,10 +124,11 @@ func (c *Conn) inflateSome(p []byte) (int, error) {
 	if d.fr == nil {
 		d.startInflate(c)
 	}
-	if c.readLimit >= 0 {
+	limit := c.readLimit.Load()
+	if limit >= 0 {
 		// One byte more than the limit allows tells a message that is too
 		// big from one that fits exactly.
-		if room := c.readLimit - d.produced; int64(len(p)) > room+1 {
+		if room := limit - d.produced; int64(len(p)) > room+1 {
 			p = p[:room+1]
 		}
 	}
@@ -136,7 +137,7 @@ func (c *Conn) inflateSome(p []byte) (int, error) {
 		if n > 0 {
 			out := p[:n]
 			d.produced += int64(n)
-			if c.readLimit >= 0 && d.produced > c.readLimit {
+			if limit >= 0 && d.produced > limit {
 				d.endInflate()
 				return n, c.fail(StatusMessageTooBig, ErrMessageTooBig)
 			}
@@ -217,10 +218,10 @@ func (c *Conn) growInflate(dst []byte) []byte {
 	if c.pmd.produced == 0 {
 		add = max(add, min(4*c.rd.frameLen, maxPrealloc))
 	}
-	if c.readLimit >= 0 {
+	if limit := c.readLimit.Load(); limit >= 0 {
 		// Once the limit is in reach, room for it and the one byte that
 		// tells a message that is too big.
-		if room := c.readLimit - c.pmd.produced; add >= room {
+		if room := limit - c.pmd.produced; add >= room {
 			add = room + 1
 		}
 	}

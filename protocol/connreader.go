@@ -494,7 +494,7 @@ func (r *connReader) canSpeculate() bool {
 // 940 bytes of frames below ReadAppend).
 func (c *Conn) speculate(dst []byte) error {
 	r := &c.br
-	if r.rv == nil || c.rd.active || r.Buffered() > 0 {
+	if r.rv == nil || c.rd.active || c.rd.pongOwed || r.Buffered() > 0 {
 		return nil
 	}
 	spare := int64(cap(dst) - len(dst))

@@ -48,7 +48,7 @@ func ExampleNewConn() {
 	// Output:
 	// text hello <nil>
 	// <nil>
-	// websocket: closed by peer: 1000
+	// websocket: closed: 1000
 }
 
 // Read returns whole messages; ReadAppend reuses a buffer; the close of the
