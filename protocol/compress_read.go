@@ -3,6 +3,7 @@ package protocol
 import (
 	"fmt"
 	"io"
+	"math/bits"
 
 	"github.com/wslua/wslua/framing"
 )
@@ -122,6 +123,11 @@ func (c *Conn) inflateSome(p []byte) (int, error) {
 	}
 	d := c.pmd
 	if d.fr == nil {
+		// No inflater nor output buffer before the compressed bytes are
+		// there.
+		if err := c.awaitPayload(); err != nil {
+			return 0, err
+		}
 		d.startInflate(c)
 	}
 	limit := c.readLimit.Load()
@@ -197,6 +203,9 @@ func (c *Conn) finishInflate() error {
 func (c *Conn) inflateRest(dst []byte) ([]byte, error) {
 	for {
 		if len(dst) == cap(dst) {
+			if err := c.awaitPayload(); err != nil {
+				return dst, err
+			}
 			dst = c.growInflate(dst)
 		}
 		n, err := c.inflateSome(dst[len(dst):cap(dst)])
@@ -211,12 +220,15 @@ func (c *Conn) inflateRest(dst []byte) ([]byte, error) {
 }
 
 // growInflate returns dst with room for more inflated bytes: as much again
-// as dst holds (at first a few times the frame's compressed size, at most
-// maxPrealloc), never more than the read limit leaves plus one byte.
+// as dst holds (at first a few times the compressed bytes buffered, at
+// most maxPrealloc), never more than the read limit leaves plus one byte.
 func (c *Conn) growInflate(dst []byte) []byte {
 	add := int64(max(len(dst), minInflateGrow))
 	if c.pmd.produced == 0 {
-		add = max(add, min(4*c.rd.frameLen, maxPrealloc))
+		// A power of two, so that doubling meets the read limit's
+		// typical power-of-two values in few steps.
+		first := int64(1) << bits.Len64(uint64(4*min(c.br.Buffered(), int(c.rd.remaining))))
+		add = max(add, min(first, maxPrealloc))
 	}
 	if limit := c.readLimit.Load(); limit >= 0 {
 		// Once the limit is in reach, room for it and the one byte that

@@ -179,6 +179,16 @@ func (r *connReader) fill() error {
 	return err
 }
 
+// await waits for bytes to read, filling the empty buffer.
+func (r *connReader) await() error {
+	r.linearize()
+	if r.r < r.w {
+		return nil
+	}
+	r.drained()
+	return r.fill()
+}
+
 // drained is called when the buffer is empty: it goes back to the Conn's
 // own buffer if a pooled one was in use.
 func (r *connReader) drained() {

@@ -10,11 +10,12 @@ import (
 	"github.com/wslua/wslua/framing"
 )
 
-// maxPrealloc bounds what a read allocates ahead of the data: a frame
-// announcing more than this gets a buffer that grows as its payload
-// actually arrives (at most doubling what has arrived), so a peer cannot
-// make the Conn allocate by announcing a length.
-const maxPrealloc = 1 << 20
+// maxPrealloc bounds what a read allocates ahead of the data: nothing is
+// allocated for a frame until the first bytes of its payload are there,
+// then at most this much; a longer frame gets a buffer that grows as its
+// payload actually arrives (at most doubling what has arrived), so a peer
+// cannot make the Conn allocate by announcing a length.
+const maxPrealloc = 64 << 10
 
 // readState is the read side's position in the frame stream. It belongs to
 // the holder of Conn.readLock.
@@ -416,6 +417,9 @@ func (c *Conn) readRest(dst []byte) ([]byte, error) {
 			continue
 		}
 		if len(dst) == cap(dst) {
+			if err := c.awaitPayload(); err != nil {
+				return dst, err
+			}
 			dst = grow(dst, c.rd.remaining, c.rd.remaining == c.rd.frameLen)
 		}
 		n, err := c.readPayload(dst[len(dst):cap(dst)])
@@ -424,6 +428,21 @@ func (c *Conn) readRest(dst []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
+}
+
+// awaitPayload waits until payload bytes of the current frame are
+// buffered, before memory is allocated for them.
+func (c *Conn) awaitPayload() error {
+	if c.rd.remaining == 0 || c.br.Buffered() > 0 {
+		return nil
+	}
+	if err := c.idle(); err != nil {
+		return err
+	}
+	if err := c.br.await(); err != nil {
+		return c.readError(err)
+	}
+	return nil
 }
 
 // grow returns dst with room for more bytes: need (the rest of the current
