@@ -134,7 +134,7 @@ func (c *Conn) drain(deadline time.Time) error {
 	}
 	_ = c.nc.SetReadDeadline(deadline)
 	c.rd.noIdle = true
-	c.mr.state = readerStale
+	c.mr.staleReaders()
 	if c.rd.remaining > 0 {
 		if err := c.discard(c.rd.remaining); err != nil {
 			return err

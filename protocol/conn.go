@@ -54,10 +54,13 @@ type Conn struct {
 	readLock chan struct{} // a mutex that select can wait on
 	rd       readState
 	mr       messageReader
+	rslab    handles // Reader's handles
 
 	// Write side.
 	writeLock chan struct{} // message lock: held for a whole message
 	mw        messageWriter
+	wgen      atomic.Uint64 // generation of the Writer's message (written under the message lock)
+	wslab     handles       // Writer's handles (guarded by the message lock)
 	// frameLock is the frame lock, held around each frame's network write:
 	// a mutex that select can wait on (with a context, a timeout). The
 	// fields below up to writerActive are guarded by it.

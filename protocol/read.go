@@ -75,7 +75,7 @@ func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	if err != nil {
 		return 0, dst, err
 	}
-	c.mr.state = readerStale
+	c.mr.staleReaders()
 	if err = c.speculate(dst); err == nil {
 		if err = c.startMessage(); err == nil {
 			dst, err = c.readRest(dst)
@@ -92,11 +92,9 @@ func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte
 
 // Reader waits for the next data message and returns its type and a reader
 // of its payload, which returns io.EOF at the message's end. The reader is
-// owned by the Conn and reused for every message: it is valid until the
-// next call of Read, ReadAppend or Reader, which skips whatever is left of
-// the message (after that, reads on a reader from an earlier Read call
-// return an error, and one from an earlier Reader call reads the new
-// message). ctx governs the reads of the returned reader as well. Text is
+// valid until the next call of Read, ReadAppend or Reader, which skips
+// whatever is left of the message: after that it returns an error (never
+// bytes of a later message). ctx governs the reads of the returned reader as well. Text is
 // validated as it is read: invalid UTF-8 surfaces as an error of the
 // reader's Read. The reader is not safe for concurrent use.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
@@ -104,18 +102,20 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	c.mr.state = readerStale
+	c.mr.staleReaders()
 	err = c.startMessage()
 	typ := MessageType(c.rd.op)
+	var h *readerHandle
 	if err == nil {
 		c.mr.state = readerActive
 		c.mr.ctx = ctx
+		h = (*readerHandle)(c.rslab.get(c, c.mr.gen))
 	}
 	c.endRead(watched)
 	if err != nil {
 		return 0, nil, err
 	}
-	return typ, &c.mr, nil
+	return typ, h, nil
 }
 
 const (
@@ -124,25 +124,26 @@ const (
 	readerEOF           // the message was read to its end
 )
 
-// messageReader is the io.Reader Reader returns; one per Conn.
+// messageReader reads the message a Reader handle streams; one per Conn.
 type messageReader struct {
 	c     *Conn
 	ctx   context.Context
 	state uint8
+	gen   uint64 // generation of the message (see handle)
 }
 
-// Read reads payload bytes of the message.
-func (r *messageReader) Read(p []byte) (int, error) {
+// read reads payload bytes of the message of generation gen.
+func (r *messageReader) read(gen uint64, p []byte) (int, error) {
 	c := r.c
 	watched, err := c.beginRead(r.ctx)
 	if err != nil {
 		return 0, err
 	}
 	var n int
-	switch r.state {
-	case readerStale:
+	switch {
+	case gen != r.gen || r.state == readerStale:
 		err = errStaleReader
-	case readerEOF:
+	case r.state == readerEOF:
 		err = io.EOF
 	default:
 		if len(p) > 0 {

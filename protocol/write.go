@@ -95,7 +95,8 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 		return nil, err
 	}
 	if c.pmd != nil {
-		return c.compressedWriter(ctx, op), nil
+		c.compressedWriter(ctx, op)
+		return c.newWriterHandle(), nil
 	}
 	if err := c.lockFrame(ctx, 0); err != nil {
 		<-c.writeLock
@@ -110,7 +111,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 	w.sent = false
 	w.err = nil
 	w.active = true
-	return w, nil
+	return c.newWriterHandle(), nil
 }
 
 // Ping sends a ping with the given payload (at most 125 bytes). The pong is
