@@ -203,7 +203,7 @@ func (c *Conn) fail(code StatusCode, cause error) error {
 
 // linger reads and discards what the peer sends after this endpoint's close
 // frame, until the peer's close frame, the end of the stream, a pause of
-// lingerIdle with nothing to read, or a second in all (bounded by
+// lingerIdle with nothing to read, or maxLinger in all (bounded by
 // CloseTimeout). Closing a socket with unread data makes TCP send a reset,
 // which can destroy our close frame before the peer reads it: a peer still
 // sending a message that is too big would see a reset instead of the 1009.
@@ -211,7 +211,7 @@ func (c *Conn) fail(code StatusCode, cause error) error {
 // frame's remaining payload is skipped; after a protocol error it is not,
 // and bytes are discarded as they come.
 func (c *Conn) linger(inSync bool) {
-	end := time.Now().Add(min(c.closeTimeout, maxFinWait))
+	end := time.Now().Add(min(c.closeTimeout, maxLinger))
 	left := c.rd.remaining
 	for {
 		if !inSync {
@@ -239,7 +239,10 @@ func (c *Conn) linger(inSync bool) {
 }
 
 // lingerIdle is how long linger waits for the peer's next bytes.
-const lingerIdle = 100 * time.Millisecond
+const lingerIdle = 250 * time.Millisecond
+
+// maxLinger bounds linger (and CloseTimeout bounds it further).
+const maxLinger = 2 * time.Second
 
 // lingerWait sets the read deadline for linger's next network read, if one
 // is needed, and reports whether time is left.

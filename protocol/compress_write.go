@@ -293,3 +293,25 @@ func (w *compressWriter) Close() error {
 	<-c.writeLock
 	return err
 }
+
+// WriteUncompressed sends p as one message of type typ like Write, but
+// never compressed, even when permessage-deflate is negotiated and p
+// reaches the threshold: for payloads that do not compress (images,
+// archives, encrypted data), which would only cost CPU. Without
+// compression it is Write. The compressor's history (context takeover) is
+// not affected: the peer keeps only compressed messages in its window too.
+func (c *Conn) WriteUncompressed(ctx context.Context, typ MessageType, p []byte) error {
+	if c.pmd == nil {
+		return c.Write(ctx, typ, p)
+	}
+	ctx, op, err := c.beginMessage(ctx, typ)
+	if err != nil {
+		return err
+	}
+	if err := c.lockWrite(ctx); err != nil {
+		return err
+	}
+	err = c.sendData(ctx, op, true, p, false)
+	<-c.writeLock
+	return err
+}

@@ -83,6 +83,11 @@ type Conn struct {
 	closeOnce sync.Once
 	closed    chan struct{} // closed once the net.Conn is closed
 
+	// PingRTT calls waiting for their pong, by ping number.
+	pingSeq  atomic.Uint64
+	pingMu   sync.Mutex
+	pingWait map[uint64]chan struct{}
+
 	// Keepalive.
 	awaitingPong atomic.Bool
 	pongTimer    *time.Timer

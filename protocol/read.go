@@ -35,8 +35,6 @@ type readState struct {
 	masked    bool           // the current frame is masked with key
 	key       [4]byte
 	pos       int                             // masking offset into the current frame
-	specHdr   int                             // header size of the last message's first frame
-	specLen   int64                           // payload length of that frame
 	ctrl      [framing.MaxControlPayload]byte // control payloads; scratch for discarding
 	pong      [framing.MaxControlPayload]byte // the pong owed
 }
@@ -62,10 +60,10 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 }
 
 // ReadAppend reads the next data message like Read, appending its payload
-// to dst and returning the extended slice. With a dst of sufficient
-// capacity (for instance the previous result[:0]) it does not allocate.
-// Like io.Reader's p, the whole spare capacity of dst may be used as
-// scratch space during the call, beyond the payload appended.
+// to dst and returning the extended slice, as append does: nothing is
+// written into dst's spare capacity beyond the bytes appended. With a dst
+// of sufficient capacity (for instance the previous result[:0]) it does
+// not allocate.
 func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	return c.readMessage(ctx, dst)
 }
@@ -76,12 +74,11 @@ func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte
 		return 0, dst, err
 	}
 	c.mr.staleReaders()
-	if err = c.speculate(dst); err == nil {
+	if err = c.waitMessage(); err == nil {
 		if err = c.startMessage(); err == nil {
 			dst, err = c.readRest(dst)
 		}
 	}
-	c.br.settle() // no speculative bytes stay in dst's spare capacity
 	typ := MessageType(c.rd.op)
 	c.endRead(watched)
 	if err != nil {
@@ -317,8 +314,6 @@ func (c *Conn) nextFrame(cont bool) error {
 			c.rd.op = h.Opcode
 			c.rd.size = 0
 			c.rd.utf8 = utf8Accept
-			c.rd.specHdr = h.Size()
-			c.rd.specLen = h.Length
 		}
 		if limit := c.readLimit.Load(); limit >= 0 && h.Length > limit-c.rd.size {
 			c.rd.remaining = h.Length // what the peer still sends (see fail)
@@ -507,6 +502,7 @@ func (c *Conn) control(h *framing.Header) error {
 		return err
 	case framing.OpPong:
 		c.gotPong()
+		c.pongFor(p)
 		if c.onPong != nil {
 			c.onPong(p)
 		}

@@ -40,15 +40,9 @@ const vectorMin = 16 << 10
 // call an error matching ErrClosed. After a close frame was sent, Write
 // returns an error matching ErrClosed.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
-	op, err := dataOpcode(typ)
+	ctx, op, err := c.beginMessage(ctx, typ)
 	if err != nil {
 		return err
-	}
-	if c.closeSent.Load() {
-		return c.closedErr()
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	if c.pmd == nil {
 		// One frame, written under the frame lock: the message lock is
@@ -81,15 +75,9 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 // a writer used after that returns an error, even once a later message is
 // being written. It is not safe for concurrent use.
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
-	op, err := dataOpcode(typ)
+	ctx, op, err := c.beginMessage(ctx, typ)
 	if err != nil {
 		return nil, err
-	}
-	if c.closeSent.Load() {
-		return nil, c.closedErr()
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	if err := c.lockWrite(ctx); err != nil {
 		return nil, err
@@ -126,6 +114,22 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 // Pings are answered automatically; there is no need to call Pong for them.
 func (c *Conn) Pong(ctx context.Context, payload []byte) error {
 	return c.sendControl(ctx, framing.OpPong, payload, 0, time.Time{})
+}
+
+// beginMessage checks what every message write checks first, and returns
+// the context to use (ctx, or Background for nil) and the opcode.
+func (c *Conn) beginMessage(ctx context.Context, typ MessageType) (context.Context, framing.Opcode, error) {
+	op, err := dataOpcode(typ)
+	if err != nil {
+		return ctx, 0, err
+	}
+	if c.closeSent.Load() {
+		return ctx, 0, c.closedErr()
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return ctx, op, nil
 }
 
 func dataOpcode(typ MessageType) (framing.Opcode, error) {
