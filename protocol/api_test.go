@@ -14,15 +14,7 @@ import (
 // readLoop reads c until an error, in the background; the returned
 // function waits (bounded) for that error.
 func readLoop(t *testing.T, c *Conn) func() error {
-	errc := make(chan error, 1)
-	go func() {
-		for {
-			if _, _, err := c.Read(bg()); err != nil {
-				errc <- err
-				return
-			}
-		}
-	}()
+	errc := readAll(c)
 	return func() error { return waitErr(t, errc, 5*time.Second, "the read loop") }
 }
 
