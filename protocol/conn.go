@@ -63,7 +63,7 @@ type Conn struct {
 	wslab     handles       // Writer's handles (guarded by the message lock)
 	// frameLock is the frame lock, held around each frame's network write:
 	// a mutex that select can wait on (with a context, a timeout). The
-	// fields below up to writerActive are guarded by it.
+	// fields below up to rawChecked are guarded by it.
 	frameLock  chan struct{}
 	ctrlBuf    [framing.MaxHeaderSize + framing.MaxControlPayload]byte
 	hdrBuf     [framing.MaxHeaderSize]byte
@@ -73,7 +73,7 @@ type Conn struct {
 	rawChecked bool            // raw was looked up
 	// writerActive: a Writer holds the message lock. A Write takes the
 	// message lock only then (see lockData).
-	writerActive bool
+	writerActive atomic.Bool
 
 	// Closing.
 	closeMu   sync.Mutex

@@ -44,7 +44,7 @@ func (c *Conn) TryWrite(typ MessageType, p []byte) (sent bool, err error) {
 	default:
 		return false, nil
 	}
-	if c.writerActive || c.closeSent.Load() || !c.rawWritable() {
+	if c.writerActive.Load() || c.closeSent.Load() || !c.rawWritable() {
 		c.unlockFrame()
 		return false, nil
 	}

@@ -86,12 +86,7 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 		c.compressedWriter(ctx, op)
 		return c.newWriterHandle(), nil
 	}
-	if err := c.lockFrame(ctx, 0); err != nil {
-		<-c.writeLock
-		return nil, err
-	}
-	c.writerActive = true // from now on a Write waits for the message lock
-	c.unlockFrame()
+	c.writerActive.Store(true) // from now on a Write waits for the message lock
 	w := &c.mw
 	w.ctx = ctx
 	w.op = op
@@ -196,12 +191,15 @@ func (c *Conn) unlockFrame() { <-c.frameLock }
 // not hold the message lock (unlocked) must not slip between the frames of
 // a Writer's message: if a Writer is active, lockData waits for the
 // message lock as such a Write always did, and reports that it holds it.
-// Writers set writerActive under the frame lock, so the check is exact.
+// The check and the frame's write happen under one hold of the frame lock,
+// and a Writer sends each of its frames under the frame lock, so a Write
+// that saw no Writer active goes out whole before that Writer's first
+// frame.
 func (c *Conn) lockData(ctx context.Context, unlocked bool) (msgLock bool, err error) {
 	if err := c.lockFrame(ctx, 0); err != nil {
 		return false, err
 	}
-	if !unlocked || !c.writerActive {
+	if !unlocked || !c.writerActive.Load() {
 		return false, nil
 	}
 	c.unlockFrame()
@@ -520,12 +518,7 @@ func (w *messageWriter) Close() error {
 	w.active = false
 	w.ctx = nil
 	c := w.c
-	// The frame lock guards writerActive; on a closed Conn it no longer
-	// matters.
-	if c.lockFrame(nil, 0) == nil {
-		c.writerActive = false
-		c.unlockFrame()
-	}
+	c.writerActive.Store(false)
 	<-c.writeLock
 	return err
 }
