@@ -61,10 +61,10 @@ type Conn struct {
 	mw        messageWriter
 	wgen      atomic.Uint64 // generation of the Writer's message (written under the message lock)
 	wslab     handles       // Writer's handles (guarded by the message lock)
-	// frameLock is the frame lock, held around each frame's network write:
-	// a mutex that select can wait on (with a context, a timeout). The
-	// fields below up to rawChecked are guarded by it.
-	frameLock  chan struct{}
+	// frameLock is the frame lock, held around each frame's network write,
+	// waited for with a context or a timeout. The fields below up to
+	// rawChecked are guarded by it.
+	frameLock  frameLock
 	ctrlBuf    [framing.MaxHeaderSize + framing.MaxControlPayload]byte
 	hdrBuf     [framing.MaxHeaderSize]byte
 	vec        net.Buffers
@@ -128,9 +128,9 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 		onPong:       opts.OnPong,
 		readLock:     make(chan struct{}, 1),
 		writeLock:    make(chan struct{}, 1),
-		frameLock:    make(chan struct{}, 1),
 		closed:       make(chan struct{}),
 	}
+	c.frameLock.init()
 	c.readDeadline.nc = nc
 	c.writeDeadline.nc, c.writeDeadline.write = nc, true
 	c.readLimit.Store(opts.ReadLimit)

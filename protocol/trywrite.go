@@ -39,9 +39,7 @@ func (c *Conn) TryWrite(typ MessageType, p []byte) (sent bool, err error) {
 	if len(p) > maxTryWrite || c.pmd != nil {
 		return false, nil
 	}
-	select {
-	case c.frameLock <- struct{}{}:
-	default:
+	if !c.frameLock.tryLock() {
 		return false, nil
 	}
 	if c.writerActive.Load() || c.closeSent.Load() || !c.rawWritable() {

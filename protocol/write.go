@@ -158,10 +158,9 @@ func (c *Conn) lockWrite(ctx context.Context) error {
 // done, when the Conn is closed, or after wait if wait is positive
 // (errControlTimeout).
 func (c *Conn) lockFrame(ctx context.Context, wait time.Duration) error {
-	select {
-	case c.frameLock <- struct{}{}:
+	l := &c.frameLock
+	if l.tryLock() {
 		return nil
-	default:
 	}
 	var done <-chan struct{}
 	if ctx != nil {
@@ -173,19 +172,23 @@ func (c *Conn) lockFrame(ctx context.Context, wait time.Duration) error {
 		defer t.Stop()
 		expired = t.C
 	}
-	select {
-	case c.frameLock <- struct{}{}:
-		return nil
-	case <-done:
-		return ctx.Err()
-	case <-c.closed:
-		return c.closedErr()
-	case <-expired:
-		return errControlTimeout
+	l.waiters.Add(1)
+	defer l.waiters.Add(-1)
+	for !l.tryLock() {
+		select {
+		case <-l.wake:
+		case <-done:
+			return ctx.Err()
+		case <-c.closed:
+			return c.closedErr()
+		case <-expired:
+			return errControlTimeout
+		}
 	}
+	return nil
 }
 
-func (c *Conn) unlockFrame() { <-c.frameLock }
+func (c *Conn) unlockFrame() { c.frameLock.unlock() }
 
 // lockData takes the frame lock to write a data frame. A Write that does
 // not hold the message lock (unlocked) must not slip between the frames of
