@@ -32,9 +32,14 @@ func (l *frameLock) tryLock() bool { return l.mu.TryLock() }
 func (l *frameLock) unlock() {
 	l.mu.Unlock()
 	if l.waiters.Load() > 0 {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+		l.wakeOne()
+	}
+}
+
+// wakeOne leaves a wake token for the waiters, unless one is there.
+func (l *frameLock) wakeOne() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
 }

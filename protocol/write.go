@@ -158,10 +158,15 @@ func (c *Conn) lockWrite(ctx context.Context) error {
 // done, when the Conn is closed, or after wait if wait is positive
 // (errControlTimeout).
 func (c *Conn) lockFrame(ctx context.Context, wait time.Duration) error {
-	l := &c.frameLock
-	if l.tryLock() {
+	if c.frameLock.tryLock() {
 		return nil
 	}
+	return c.waitFrame(ctx, wait)
+}
+
+// waitFrame is lockFrame when the lock is held: it waits for a wake-up.
+func (c *Conn) waitFrame(ctx context.Context, wait time.Duration) error {
+	l := &c.frameLock
 	var done <-chan struct{}
 	if ctx != nil {
 		done = ctx.Done()
