@@ -67,9 +67,9 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	binary.BigEndian.PutUint16(payload[:], uint16(code))
 	n := 2 + copy(payload[2:], reason)
 	if err := c.sendControl(nil, framing.OpClose, payload[:n], c.closeTimeout, deadline); err != nil {
-		if err == errCloseInProgress {
+		if errors.Is(err, ErrClosed) {
 			// The peer's close frame came first and was answered, or the
-			// connection was failed meanwhile.
+			// connection failed or was closed meanwhile.
 			return c.closedAgain()
 		}
 		// Not sent: a frame being written held the frame lock past the
