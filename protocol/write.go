@@ -98,7 +98,8 @@ func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, err
 }
 
 // Ping sends a ping with the given payload (at most 125 bytes). The pong is
-// reported to Options.OnPong by the reading goroutine. Ping does not wait
+// reported to Options.OnPong by the reading goroutine; PingRTT sends a ping
+// and waits for its pong. Ping does not wait
 // for a message being written: it may go out between its frames. It waits
 // for the frame being written, if any, at most until ctx is done.
 func (c *Conn) Ping(ctx context.Context, payload []byte) error {
