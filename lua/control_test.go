@@ -81,7 +81,8 @@ func TestBackpressure(t *testing.T) {
 				i = i + 1
 			end
 		end
-		local dropped = tonumber(tostring(client):match(", (%d+) pings/pongs not delivered%)$"))
+		-- no suffix when every ping found room (the script drained fast enough)
+		local dropped = tonumber(tostring(client):match(", (%d+) pings/pongs not delivered%)$") or "0")
 		assert(pings >= 1 and dropped and pings + dropped == n, pings .. " + " .. tostring(dropped) .. " ~= " .. n)
 		local m = ch:receive()
 		print(m.data)
