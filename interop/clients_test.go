@@ -109,7 +109,7 @@ func (cl oursClient) dial(ctx context.Context, url string, subprotocols []string
 
 func (oursClient) closeStatus(err error) (int, string, bool) {
 	var ce *protocol.CloseError
-	if errors.As(err, &ce) && ce.Remote {
+	if errors.As(err, &ce) && ce.Received {
 		return int(ce.Code), ce.Reason, true
 	}
 	return 0, "", false

@@ -317,7 +317,7 @@ func newUpgradeTarget(t *testing.T) *target {
 		report := func(err error) {
 			rep := closeReport{ID: s.id, Code: 1006}
 			var ce *protocol.CloseError
-			if errors.As(err, &ce) && ce.Remote {
+			if errors.As(err, &ce) && ce.Received {
 				rep.Code, rep.Reason = int(ce.Code), ce.Reason
 			}
 			log.add(rep)

@@ -112,7 +112,7 @@ func finalMessage(err error, closeInitiated bool) message {
 	m := message{typ: typeClose, code: int(protocol.StatusAbnormalClosure), initiator: initClient}
 	var ce *protocol.CloseError
 	switch {
-	case errors.As(err, &ce) && ce.Remote:
+	case errors.As(err, &ce) && ce.Received:
 		m.code, m.reason = int(ce.Code), ce.Reason
 		if !closeInitiated {
 			m.initiator = initServer

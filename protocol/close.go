@@ -14,27 +14,36 @@ import (
 
 // Close performs the closing handshake (RFC 6455, section 7): it sends a
 // close frame with code and reason, waits for the peer's close frame, then
-// closes the network connection. The wait is bounded by CloseTimeout (which
-// also bounds the close frame's write). It works whether or not another
-// goroutine is reading: a reader blocked in Read sees the peer's close frame
-// and returns a *CloseError; if nobody reads, Close reads itself, handling
-// control frames and discarding data frames until the close frame comes.
-// With Options.DedicatedReader, Close never reads: the reader loop gets
-// every data message that precedes the peer's close frame, and Close waits
-// for it to meet that frame, at most CloseTimeout.
+// closes the network connection. The whole is bounded by CloseTimeout: the
+// wait to send the close frame behind a frame being written, its write, and
+// the wait for the answer. It works whether or not another goroutine is
+// reading: a reader blocked in Read sees the peer's close frame and returns
+// a *CloseError; if nobody reads, Close reads itself, handling control
+// frames and discarding data frames until the close frame comes. With
+// Options.DedicatedReader, Close never reads: the reader loop gets every
+// data message that precedes the peer's close frame, and Close waits for it
+// to meet that frame, at most CloseTimeout.
+//
+// When Close returns, the network connection is closed and every call
+// blocked on the Conn returns (or is returning): whatever happened, Close
+// never leaves the Conn open.
 //
 // code must be one that may be sent (1000-1003, 1007-1014, 3000-4999) and
 // reason at most 123 bytes of UTF-8; otherwise Close returns an error
-// (matching ErrInvalidCloseCode or ErrInvalidUTF8) and sends nothing.
+// (matching ErrInvalidCloseCode or ErrInvalidUTF8), sends nothing and
+// closes nothing.
 //
 // Close returns nil once its close frame was sent, whether the peer
 // answered within CloseTimeout or not (Read tells which: a *CloseError with
-// Remote true carrying the peer's code, or one with Remote false carrying
-// this code and, after a timeout, an Err matching os.ErrDeadlineExceeded).
-// It returns ErrClosed if the Conn was already closed or closing: a second
-// or concurrent call waits (at most CloseTimeout) for the first one to
-// finish and returns ErrClosed, and so does Close after the peer started the
-// handshake (the reply is sent automatically by the reader).
+// Received true carrying the peer's code, or one carrying this code and,
+// after a timeout, an Err matching os.ErrDeadlineExceeded). If the close
+// frame could not be sent (a frame being written held it up past
+// CloseTimeout, the network failed), it returns that error. Close on a
+// Conn that is closed already, or being closed by another call, waits (at
+// most CloseTimeout) for that close to finish and returns nil if it ended
+// with a closing handshake (whoever started it), or ErrClosed if the
+// connection failed or was lost: a deferred Close after a normal end is
+// harmless.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if !validWireCode(code) {
 		return fmt.Errorf("%w: %d", ErrInvalidCloseCode, int(code))
@@ -50,24 +59,23 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	c.closing = true
 	c.closeMu.Unlock()
 	if !first || c.closeErr.Load() != nil {
-		c.waitClosed()
-		return ErrClosed
+		return c.closedAgain()
 	}
 
 	deadline := time.Now().Add(c.closeTimeout)
 	var payload [2 + maxCloseReason]byte
 	binary.BigEndian.PutUint16(payload[:], uint16(code))
 	n := 2 + copy(payload[2:], reason)
-	// A writer stuck in a network write holds the frame lock: bound it.
-	_ = c.nc.SetWriteDeadline(deadline)
-	if err := c.writeControl(nil, framing.OpClose, payload[:n], deadline); err != nil {
-		if err == errCloseInProgress {
+	if err := c.sendControl(nil, framing.OpClose, payload[:n], c.closeTimeout, deadline); err != nil {
+		if errors.Is(err, ErrClosed) {
 			// The peer's close frame came first and was answered, or the
-			// connection was failed meanwhile.
-			c.waitClosed()
-			return ErrClosed
+			// connection failed or was closed meanwhile.
+			return c.closedAgain()
 		}
-		return err // the write failed: the connection is closed
+		// Not sent: a frame being written held the frame lock past the
+		// timeout, or the write failed (which closed the connection).
+		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err, local: true})
+		return err
 	}
 
 	cause := error(errCloseTimeout)
@@ -81,20 +89,40 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	case <-timer.C:
 	case readLock <- struct{}{}:
 		// Nobody is reading: read the peer's answer here.
-		if c.rd.broken != nil {
-			cause = nil // a cancelled read left the stream unusable
-		} else if err := c.drain(deadline); err != nil && !isTimeout(err) {
+		if err := c.drain(deadline); err != nil && !isTimeout(err) {
 			cause = err // the peer ended the connection without answering
 		}
 		// Shut down before a waiting reader gets the lock and meets the
 		// drain's expired deadline.
-		c.shutdown(&CloseError{Code: code, Reason: reason, Err: cause})
+		c.shutdown(&CloseError{Code: code, Reason: reason, Err: cause, local: true})
 		c.rd.noIdle = false
 		<-c.readLock
 	}
 	timer.Stop()
-	c.shutdown(&CloseError{Code: code, Reason: reason, Err: cause})
+	c.shutdown(&CloseError{Code: code, Reason: reason, Err: cause, local: true})
 	return nil
+}
+
+// closeCalled reports whether Close was called.
+func (c *Conn) closeCalled() bool {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	return c.closing
+}
+
+// closedAgain is Close on a Conn closed or being closed: it waits for that
+// close to finish (at most CloseTimeout; then it closes the network
+// connection itself) and reports how it ended.
+func (c *Conn) closedAgain() error {
+	c.waitClosed()
+	ce := c.closeErr.Load()
+	if ce == nil {
+		ce = &CloseError{Code: StatusAbnormalClosure, Err: errCloseTimeout, local: true}
+	}
+	if err := c.shutdown(ce); err.(*CloseError).Received {
+		return nil
+	}
+	return ErrClosed
 }
 
 // drain reads until the peer's close frame (which ends the connection), an
@@ -106,7 +134,7 @@ func (c *Conn) drain(deadline time.Time) error {
 	}
 	_ = c.nc.SetReadDeadline(deadline)
 	c.rd.noIdle = true
-	c.mr.state = readerStale
+	c.mr.staleReaders()
 	if c.rd.remaining > 0 {
 		if err := c.discard(c.rd.remaining); err != nil {
 			return err
@@ -141,7 +169,7 @@ func (c *Conn) waitClosed() {
 // Blocked calls return; Read then returns a *CloseError with code 1006 and
 // Err ErrClosed. It returns ErrClosed if the Conn was already closed.
 func (c *Conn) CloseNow() error {
-	ce := &CloseError{Code: StatusAbnormalClosure, Err: ErrClosed}
+	ce := &CloseError{Code: StatusAbnormalClosure, Err: ErrClosed, local: true}
 	if !c.closeErr.CompareAndSwap(nil, ce) {
 		c.closeOnce.Do(c.closeNet)
 		return ErrClosed
@@ -151,9 +179,10 @@ func (c *Conn) CloseNow() error {
 }
 
 // fail fails the connection (RFC 6455, 7.1.7) because of cause: it sends a
-// close frame with code and a short reason (best effort, within a bounded
-// time, unless a close frame was sent already), closes the network
-// connection and returns the final error.
+// close frame with code and a short reason (unless a close frame was sent
+// already), then goes on reading, discarding what the peer still sends, for
+// a short time (see linger), closes the network connection and returns the
+// final error. The caller holds the read lock.
 func (c *Conn) fail(code StatusCode, cause error) error {
 	reason := failReason(cause)
 	ce := &CloseError{Code: code, Reason: reason, Err: cause}
@@ -161,12 +190,74 @@ func (c *Conn) fail(code StatusCode, cause error) error {
 		return c.closeErr.Load()
 	}
 	if !c.closeSent.Load() {
-		deadline := time.Now().Add(min(c.closeTimeout, maxFinWait))
-		_ = c.nc.SetWriteDeadline(deadline)
+		wait := min(c.closeTimeout, maxFinWait)
 		var payload [2 + maxCloseReason]byte
 		binary.BigEndian.PutUint16(payload[:], uint16(code))
 		n := 2 + copy(payload[2:], reason)
-		_ = c.writeControl(nil, framing.OpClose, payload[:n], deadline)
+		if c.sendControl(nil, framing.OpClose, payload[:n], wait, time.Now().Add(wait)) == nil {
+			c.linger(!errors.Is(cause, framing.ErrProtocol))
+		}
 	}
 	return c.shutdown(ce)
+}
+
+// linger reads and discards what the peer sends after this endpoint's close
+// frame, until the peer's close frame, the end of the stream, a pause of
+// lingerIdle with nothing to read, or maxLinger in all (bounded by
+// CloseTimeout). Closing a socket with unread data makes TCP send a reset,
+// which can destroy our close frame before the peer reads it: a peer still
+// sending a message that is too big would see a reset instead of the 1009.
+// inSync tells that the stream is at a frame boundary once the current
+// frame's remaining payload is skipped; after a protocol error it is not,
+// and bytes are discarded as they come.
+func (c *Conn) linger(inSync bool) {
+	end := time.Now().Add(min(c.closeTimeout, maxLinger))
+	left := c.rd.remaining
+	for {
+		if !inSync {
+			left = 1 << 62
+		}
+		for left > 0 {
+			if !c.lingerWait(end) {
+				return
+			}
+			k, err := c.br.Discard(int(min(left, int64(max(c.br.Buffered(), 1)))))
+			if err != nil {
+				return
+			}
+			left -= int64(k)
+		}
+		if !c.lingerWait(end) {
+			return
+		}
+		h, err := c.br.readHeader()
+		if err != nil || h.Opcode == framing.OpClose {
+			return
+		}
+		left = h.Length
+	}
+}
+
+// lingerIdle is how long linger waits for the peer's next bytes.
+const lingerIdle = 250 * time.Millisecond
+
+// maxLinger bounds linger (and CloseTimeout bounds it further).
+const maxLinger = 2 * time.Second
+
+// lingerWait sets the read deadline for linger's next network read, if one
+// is needed, and reports whether time is left.
+func (c *Conn) lingerWait(end time.Time) bool {
+	if c.br.Buffered() > 0 {
+		return true
+	}
+	now := time.Now()
+	if !now.Before(end) {
+		return false
+	}
+	d := now.Add(lingerIdle)
+	if d.After(end) {
+		d = end
+	}
+	_ = c.nc.SetReadDeadline(d)
+	return true
 }

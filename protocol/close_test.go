@@ -69,11 +69,11 @@ func TestRFC7_ReceiveClose(t *testing.T) {
 				err := <-errc
 				var ce *CloseError
 				require.ErrorAs(t, err, &ce)
-				require.Equal(t, &CloseError{Code: tc.code, Reason: tc.reason, Remote: true}, ce)
+				require.Equal(t, &CloseError{Code: tc.code, Reason: tc.reason, Remote: true, Received: true}, ce)
 				require.ErrorIs(t, err, ErrClosed)
 				_, _, err2 := c.Read(bg())
 				require.Same(t, ce, err2)
-				require.ErrorIs(t, c.Close(1000, ""), ErrClosed)
+				require.NoError(t, c.Close(1000, ""), "harmless after a completed handshake")
 			})
 		}
 	}
@@ -149,10 +149,12 @@ func TestRFC7_CloseWithConcurrentReader(t *testing.T) {
 				go func() { _, _, err := a.Read(bg()); errA <- err }()
 				go func() { _, _, err := b.Read(bg()); errB <- err }()
 				require.NoError(t, a.Close(4001, "done"))
-				for _, err := range []error{<-errA, <-errB} {
+				for i, err := range []error{<-errA, <-errB} {
 					var ce *CloseError
 					require.ErrorAs(t, err, &ce)
-					require.True(t, ce.Remote)
+					require.True(t, ce.Received)
+					require.Equal(t, i == 1, ce.Remote, "Remote: the peer started the close")
+					require.Equal(t, i == 0, IsNormalClose(err) && ce.local, "our own close")
 					require.Equal(t, StatusCode(4001), ce.Code)
 				}
 				_, _, err := b.Read(bg())
@@ -182,7 +184,7 @@ func TestRFC7_CloseWithoutReader(t *testing.T) {
 	_, _, err := c.Read(bg())
 	var ce *CloseError
 	require.ErrorAs(t, err, &ce)
-	require.Equal(t, CloseError{Code: 1000, Reason: "ok", Remote: true}, *ce)
+	require.Equal(t, CloseError{Code: 1000, Reason: "ok", Received: true, local: true}, *ce)
 }
 
 // A reader blocked in Read when Close is called still receives the data the
@@ -221,7 +223,8 @@ func TestRFC7_DataAfterCloseDeliveredToReader(t *testing.T) {
 	require.Equal(t, "in flight", first.data)
 	err := (<-reads).err
 	require.Equal(t, StatusCode(3001), CloseStatus(err))
-	require.True(t, err.(*CloseError).Remote)
+	require.True(t, err.(*CloseError).Received)
+	require.False(t, err.(*CloseError).Remote, "we started the close")
 }
 
 // Without a reply Close gives up after CloseTimeout and closes TCP.
@@ -270,9 +273,9 @@ func TestRFC7_CloseIdempotent(t *testing.T) {
 				require.ErrorIs(t, err, ErrClosed)
 			}
 		}
-		require.Equal(t, 1, nils)
+		require.Equal(t, 8, nils, "the handshake completed: every Close reports nil")
 		p.expectEOF() // exactly one close frame was sent
-		require.ErrorIs(t, c.Close(StatusNormalClosure, ""), ErrClosed)
+		require.NoError(t, c.Close(StatusNormalClosure, ""), "a Close after a completed handshake is harmless")
 		require.ErrorIs(t, c.CloseNow(), ErrClosed)
 	})
 	t.Run("CloseNow", func(t *testing.T) {
@@ -303,11 +306,11 @@ func TestAfterCloseEverythingFails(t *testing.T) {
 		cl.Write(bg(), MessageBinary, nil),
 		cl.Ping(bg(), nil),
 		cl.Pong(bg(), nil),
-		cl.Close(1000, ""),
 		cl.CloseNow(),
 	} {
 		require.ErrorIs(t, err, ErrClosed)
 	}
+	require.NoError(t, cl.Close(1000, ""), "the handshake completed")
 	require.Same(t, err1, err2)
 	require.Same(t, err1, err3)
 }
@@ -354,7 +357,7 @@ func TestRFC7_CloseMidMessage(t *testing.T) {
 	_, err = r.Read(make([]byte, 10))
 	require.ErrorIs(t, err, ErrClosed)
 	_, _, err = c.Read(bg())
-	require.True(t, err.(*CloseError).Remote)
+	require.True(t, err.(*CloseError).Received)
 }
 
 // readResult is what one Read of a reader loop returned.
@@ -425,7 +428,7 @@ func TestRFC7_DedicatedReaderGetsDataBeforeCloseReply(t *testing.T) {
 			last := <-reads
 			var ce *CloseError
 			require.ErrorAs(t, last.err, &ce)
-			require.Equal(t, CloseError{Code: 3001, Reason: "ok", Remote: true}, *ce)
+			require.Equal(t, CloseError{Code: 3001, Reason: "ok", Received: true, local: true}, *ce)
 			require.NoError(t, <-closed)
 			_, ok := <-reads
 			require.False(t, ok, "the reader loop ended")

@@ -3,6 +3,7 @@ package protocol
 import (
 	"fmt"
 	"io"
+	"math/bits"
 
 	"github.com/wslua/wslua/framing"
 )
@@ -122,12 +123,18 @@ func (c *Conn) inflateSome(p []byte) (int, error) {
 	}
 	d := c.pmd
 	if d.fr == nil {
+		// No inflater nor output buffer before the compressed bytes are
+		// there.
+		if err := c.awaitPayload(); err != nil {
+			return 0, err
+		}
 		d.startInflate(c)
 	}
-	if c.readLimit >= 0 {
+	limit := c.readLimit.Load()
+	if limit >= 0 {
 		// One byte more than the limit allows tells a message that is too
 		// big from one that fits exactly.
-		if room := c.readLimit - d.produced; int64(len(p)) > room+1 {
+		if room := limit - d.produced; int64(len(p)) > room+1 {
 			p = p[:room+1]
 		}
 	}
@@ -136,7 +143,7 @@ func (c *Conn) inflateSome(p []byte) (int, error) {
 		if n > 0 {
 			out := p[:n]
 			d.produced += int64(n)
-			if c.readLimit >= 0 && d.produced > c.readLimit {
+			if limit >= 0 && d.produced > limit {
 				d.endInflate()
 				return n, c.fail(StatusMessageTooBig, ErrMessageTooBig)
 			}
@@ -196,6 +203,9 @@ func (c *Conn) finishInflate() error {
 func (c *Conn) inflateRest(dst []byte) ([]byte, error) {
 	for {
 		if len(dst) == cap(dst) {
+			if err := c.awaitPayload(); err != nil {
+				return dst, err
+			}
 			dst = c.growInflate(dst)
 		}
 		n, err := c.inflateSome(dst[len(dst):cap(dst)])
@@ -210,17 +220,20 @@ func (c *Conn) inflateRest(dst []byte) ([]byte, error) {
 }
 
 // growInflate returns dst with room for more inflated bytes: as much again
-// as dst holds (at first a few times the frame's compressed size, at most
-// maxPrealloc), never more than the read limit leaves plus one byte.
+// as dst holds (at first a few times the compressed bytes buffered, at
+// most maxPrealloc), never more than the read limit leaves plus one byte.
 func (c *Conn) growInflate(dst []byte) []byte {
 	add := int64(max(len(dst), minInflateGrow))
 	if c.pmd.produced == 0 {
-		add = max(add, min(4*c.rd.frameLen, maxPrealloc))
+		// A power of two, so that doubling meets the read limit's
+		// typical power-of-two values in few steps.
+		first := int64(1) << bits.Len64(uint64(4*min(c.br.Buffered(), int(c.rd.remaining))))
+		add = max(add, min(first, maxPrealloc))
 	}
-	if c.readLimit >= 0 {
+	if limit := c.readLimit.Load(); limit >= 0 {
 		// Once the limit is in reach, room for it and the one byte that
 		// tells a message that is too big.
-		if room := c.readLimit - c.pmd.produced; add >= room {
+		if room := limit - c.pmd.produced; add >= room {
 			add = room + 1
 		}
 	}

@@ -119,20 +119,21 @@ func (c *Conn) releaseIdleCompressor() {
 // one message. It always holds back the last 4 bytes written: at the end of
 // the message they are the tail that is not sent.
 type frameSink struct {
-	c   *Conn
-	ctx context.Context
-	bp  *[]byte        // pooled: framing.MaxHeaderSize bytes of room for a header, then the payload
-	buf []byte         // the payload part of *bp, size bytes long
-	n   int            // payload bytes buffered
-	op  framing.Opcode // opcode of the next frame: the message's, then continuation
-	rsv byte           // RSV bits of the next frame: RSV1 on the first only
-	err error          // first error: the connection is closed
+	c    *Conn
+	ctx  context.Context
+	bp   *[]byte        // pooled: framing.MaxHeaderSize bytes of room for a header, then the payload
+	buf  []byte         // the payload part of *bp, size bytes long
+	n    int            // payload bytes buffered
+	op   framing.Opcode // opcode of the next frame: the message's, then continuation
+	rsv  byte           // RSV bits of the next frame: RSV1 on the first only
+	err  error          // first error: the message cannot go on
+	sent bool           // a frame of the message is on the wire
 }
 
 // start prepares the sink for a message whose frames carry up to size
 // payload bytes each.
 func (s *frameSink) start(ctx context.Context, op framing.Opcode, size int) {
-	s.ctx, s.op, s.rsv, s.n, s.err = ctx, op, framing.Rsv1, 0, nil
+	s.ctx, s.op, s.rsv, s.n, s.err, s.sent = ctx, op, framing.Rsv1, 0, nil, false
 	size = max(size, 2*deflateTailLen)
 	s.bp = getBuf(framing.MaxHeaderSize + size)
 	s.buf = (*s.bp)[framing.MaxHeaderSize : framing.MaxHeaderSize+size]
@@ -159,27 +160,25 @@ func (s *frameSink) Write(p []byte) (int, error) {
 }
 
 // emit sends the first m buffered payload bytes as a frame and moves the
-// rest to the front of the buffer.
+// rest to the front of the buffer. Once a frame is out, a failure to send
+// the next fails the connection (abortMessage).
 func (s *frameSink) emit(fin bool, m int) error {
 	c := s.c
 	buf := *s.bp
-	payload := buf[framing.MaxHeaderSize : framing.MaxHeaderSize+m]
 	h := c.frameHeader(s.op, fin, m)
 	h.Rsv = s.rsv
-	if c.client {
-		framing.Mask(h.Mask, 0, payload)
-	}
-	start := framing.MaxHeaderSize - h.Size()
-	h.Put(buf[start:])
-	c.frameMu.Lock()
-	err := c.writeLocked(s.ctx, buf[start:framing.MaxHeaderSize+m], time.Time{})
-	c.frameMu.Unlock()
+	err := c.sendBuffered(s.ctx, &h, buf, framing.MaxHeaderSize)
 	s.op, s.rsv = framing.OpContinuation, 0
 	s.n = copy(buf[framing.MaxHeaderSize:], buf[framing.MaxHeaderSize+m:framing.MaxHeaderSize+s.n])
 	if err != nil {
+		if s.sent {
+			err = c.abortMessage(err)
+		}
 		s.err = err
+		return err
 	}
-	return err
+	s.sent = true
+	return nil
 }
 
 // finish sends the final frame: what is buffered, minus the tail.
@@ -281,9 +280,9 @@ func (w *compressWriter) Close() error {
 		c.pmd.beginCompress(w.ctx, w.op, c.writeBufSize)
 		err = c.pmd.endCompress(nil)
 	case w.raw != nil:
-		err = c.writeFrame(w.ctx, w.op, true, (*w.raw)[:w.n])
+		err = c.sendData(w.ctx, w.op, true, (*w.raw)[:w.n], false)
 	default:
-		err = c.writeFrame(w.ctx, w.op, true, nil)
+		err = c.sendData(w.ctx, w.op, true, nil, false)
 	}
 	if w.raw != nil {
 		putBuf(w.raw)
@@ -291,6 +290,28 @@ func (w *compressWriter) Close() error {
 	}
 	w.active = false
 	w.ctx = nil
+	<-c.writeLock
+	return err
+}
+
+// WriteUncompressed sends p as one message of type typ like Write, but
+// never compressed, even when permessage-deflate is negotiated and p
+// reaches the threshold: for payloads that do not compress (images,
+// archives, encrypted data), which would only cost CPU. Without
+// compression it is Write. The compressor's history (context takeover) is
+// not affected: the peer keeps only compressed messages in its window too.
+func (c *Conn) WriteUncompressed(ctx context.Context, typ MessageType, p []byte) error {
+	if c.pmd == nil {
+		return c.Write(ctx, typ, p)
+	}
+	ctx, op, err := c.beginMessage(ctx, typ)
+	if err != nil {
+		return err
+	}
+	if err := c.lockWrite(ctx); err != nil {
+		return err
+	}
+	err = c.sendData(ctx, op, true, p, false)
 	<-c.writeLock
 	return err
 }

@@ -36,11 +36,12 @@ type Conn struct {
 	pmd        *deflateState // permessage-deflate, nil when not negotiated
 	subproto   string        // negotiated subprotocol
 
-	readLimit     int64 // < 0: unlimited
+	readLimit     atomic.Int64 // < 0: unlimited (SetReadLimit)
 	readTimeout   time.Duration
 	writeTimeout  time.Duration
 	closeTimeout  time.Duration
-	dedicated     bool // Options.DedicatedReader: Close never reads
+	ctrlTimeout   time.Duration // bound of the control frames the Conn owes
+	dedicated     bool          // Options.DedicatedReader: Close never reads
 	pingInterval  time.Duration
 	pongTimeout   time.Duration
 	writeBufSize  int
@@ -53,20 +54,26 @@ type Conn struct {
 	readLock chan struct{} // a mutex that select can wait on
 	rd       readState
 	mr       messageReader
+	rslab    handles // Reader's handles
 
 	// Write side.
-	writeLock  chan struct{} // message lock: held for a whole message
-	mw         messageWriter
-	frameMu    sync.Mutex                                              // frame lock: held around each frame's network write
-	ctrlBuf    [framing.MaxHeaderSize + framing.MaxControlPayload]byte // guarded by frameMu
-	hdrBuf     [framing.MaxHeaderSize]byte                             // guarded by frameMu
-	vec        net.Buffers                                             // guarded by frameMu
-	vecArr     [2][]byte                                               // guarded by frameMu
-	raw        syscall.RawConn                                         // for TryWrite's non-blocking writes (guarded by frameMu)
-	rawChecked bool                                                    // raw was looked up (guarded by frameMu)
-	// writerActive: a Writer holds the message lock (guarded by frameMu).
-	// A Write takes the message lock only then (see lockFrame).
-	writerActive bool
+	writeLock chan struct{} // message lock: held for a whole message
+	mw        messageWriter
+	wgen      atomic.Uint64 // generation of the Writer's message (written under the message lock)
+	wslab     handles       // Writer's handles (guarded by the message lock)
+	// frameLock is the frame lock, held around each frame's network write,
+	// waited for with a context or a timeout. The fields below up to
+	// rawChecked are guarded by it.
+	frameLock  frameLock
+	ctrlBuf    [framing.MaxHeaderSize + framing.MaxControlPayload]byte
+	hdrBuf     [framing.MaxHeaderSize]byte
+	vec        net.Buffers
+	vecArr     [2][]byte
+	raw        syscall.RawConn // for TryWrite's non-blocking writes
+	rawChecked bool            // raw was looked up
+	// writerActive: a Writer holds the message lock. A Write takes the
+	// message lock only then (see lockData).
+	writerActive atomic.Bool
 
 	// Closing.
 	closeMu   sync.Mutex
@@ -75,6 +82,11 @@ type Conn struct {
 	closeErr  atomic.Pointer[CloseError]
 	closeOnce sync.Once
 	closed    chan struct{} // closed once the net.Conn is closed
+
+	// PingRTT calls waiting for their pong, by ping number.
+	pingSeq  atomic.Uint64
+	pingMu   sync.Mutex
+	pingWait map[uint64]chan struct{}
 
 	// Keepalive.
 	awaitingPong atomic.Bool
@@ -104,10 +116,10 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 		nc:           nc,
 		client:       opts.Role == RoleClient,
 		subproto:     opts.Subprotocol,
-		readLimit:    opts.ReadLimit,
 		readTimeout:  opts.ReadTimeout,
 		writeTimeout: opts.WriteTimeout,
 		closeTimeout: opts.CloseTimeout,
+		ctrlTimeout:  opts.ControlTimeout,
 		dedicated:    opts.DedicatedReader,
 		pingInterval: opts.PingInterval,
 		pongTimeout:  opts.PongTimeout,
@@ -118,10 +130,12 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 		writeLock:    make(chan struct{}, 1),
 		closed:       make(chan struct{}),
 	}
+	c.frameLock.init()
 	c.readDeadline.nc = nc
 	c.writeDeadline.nc, c.writeDeadline.write = nc, true
-	if c.readLimit == 0 {
-		c.readLimit = defaultReadLimit
+	c.readLimit.Store(opts.ReadLimit)
+	if opts.ReadLimit == 0 {
+		c.readLimit.Store(defaultReadLimit)
 	}
 	if c.writeBufSize <= 0 {
 		c.writeBufSize = defaultWriteBufferSize
@@ -129,6 +143,9 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 	c.writeBufSize = min(c.writeBufSize, maxPooledPayload)
 	if c.closeTimeout <= 0 {
 		c.closeTimeout = defaultCloseTimeout
+	}
+	if c.ctrlTimeout <= 0 {
+		c.ctrlTimeout = defaultControlTimeout
 	}
 	if c.pongTimeout <= 0 {
 		c.pongTimeout = c.pingInterval
@@ -145,6 +162,18 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 		c.startKeepalive()
 	}
 	return c
+}
+
+// SetReadLimit changes the largest message the Conn accepts (see
+// Options.ReadLimit; 0 means the default, 16 MiB, a negative value no
+// limit). It may be called at any time, from any goroutine: it applies to
+// the frames read from then on, so a message being read is checked against
+// the new limit from its next frame on.
+func (c *Conn) SetReadLimit(n int64) {
+	if n == 0 {
+		n = defaultReadLimit
+	}
+	c.readLimit.Store(n)
 }
 
 // Subprotocol returns the subprotocol given in Options.Subprotocol.

@@ -9,26 +9,13 @@ import (
 )
 
 // connReader buffers the bytes read from the network, like a bufio.Reader,
-// with two extra ways of reading that save system calls:
-//
-//   - payload: with the buffer empty, a frame's payload is read straight
-//     into its destination, and on connections that support it (TCP and
-//     Unix sockets on Linux) whatever follows the frame lands in the buffer
-//     in the same vectored read (readv): a stream of large frames costs one
-//     read per frame instead of two.
-//   - speculate: at the start of a message, with the buffer empty, one
-//     vectored read places the next header in the buffer and the payload
-//     straight into the caller's destination, on the guess that the message
-//     looks like the previous one (same header size). A 64 KiB message then
-//     costs one read instead of two. When the guess is wrong the bytes read
-//     into the destination are moved back into the buffer (linearize), so
-//     the rest of the Conn sees an ordinary buffered stream.
-//
-// While a speculation is pending the unread stream is buf[r:w], then pend
-// (bytes in the caller's memory), then buf[w:w+pendTail]. Every method but
-// readHeader and payload linearizes first; the read calls that speculate
-// linearize before they return, so pend never outlives the call whose
-// destination it points into.
+// with one extra way of reading that saves system calls: with the buffer
+// empty, a frame's payload is read straight into its destination
+// (payload), and on connections that support it (TCP and Unix sockets on
+// Linux) whatever follows the frame lands in the buffer in the same
+// vectored read (readv): a stream of large frames costs one read per frame
+// instead of two. Only the bytes of the frame's payload ever land in the
+// destination: a caller's spare capacity is never used as scratch space.
 //
 // Where reads are vectored, every read made with the buffer empty goes
 // through rv (vread), and the buffer is released while such a read waits
@@ -41,8 +28,7 @@ type connReader struct {
 	own  []byte       // the Conn's buffer; nil while released (see idle)
 	ownp *[]byte      // own's pool handle, nil if own is not from the pool
 	size int          // the size of the buffer: own's, and that of its replacements
-	buf  []byte       // own, or a pooled buffer (big) while one holds linearized bytes
-	big  *[]byte      // the pooled buffer buf is while not own, else nil
+	buf  []byte       // own (nil while released)
 	r    int          // buf[r:w] holds unread bytes
 	w    int
 
@@ -50,23 +36,7 @@ type connReader struct {
 	// the buffer.
 	vmode uint8
 	vdst  []byte
-	vhdr  int
-
-	pend     []byte // speculatively read bytes that follow buf[r:w], nil if none
-	pendTail int    // bytes at buf[w:w+pendTail] that follow pend
-
-	// A wrong guess costs copies: after one, the next skip message starts
-	// are not speculated on, skip doubling with every further miss.
-	skip    int
-	backoff int
-
-	hits, misses int // speculations that guessed right, wrong (for tests)
-	idles        int // waits for data with the buffer released (for tests)
 }
-
-// maxBackoff bounds the number of message starts skipped after a wrong
-// guess.
-const maxBackoff = 64
 
 // vectorReader reads once from the connection into several buffers in
 // turn (readv), returning the number of bytes read or an error (io.EOF at
@@ -81,10 +51,6 @@ type vectorReader interface {
 // minReadBufferSize is the smallest read buffer: it must hold a frame
 // header.
 const minReadBufferSize = 16
-
-// maxSpeculate bounds what a speculative read may place in the caller's
-// memory, so that a wrong guess always fits one pooled buffer.
-const maxSpeculate = maxPooledPayload
 
 // init prepares r to read nc through a buffer of size bytes or, if br (the
 // opening handshake's reader, which read from nc) is not nil, through br's
@@ -146,29 +112,22 @@ func (r *connReader) Size() int { return r.size }
 
 // Buffered returns the number of bytes that can be read without a read
 // from the network.
-func (r *connReader) Buffered() int { return r.w - r.r + len(r.pend) + r.pendTail }
+func (r *connReader) Buffered() int { return r.w - r.r }
 
 // fill reads once from the network into the buffer, after moving the
-// unread bytes to its start. The caller has linearized, and called drained
-// if the buffer was empty.
+// unread bytes to its start. The caller has called drained if the buffer
+// was empty.
 func (r *connReader) fill() error {
 	if r.r > 0 {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
 		r.r = 0
 	}
 	if r.w == 0 && r.rv != nil {
-		n, err := r.vread(vecFill, nil, 0)
+		n, err := r.vread(vecFill, nil)
 		r.w = n
 		return err
 	}
-	end := len(r.buf)
-	if r.big != nil {
-		// A pooled buffer only holds what a wrong guess left: it is not
-		// filled further than the Conn's own buffer would be, so that it
-		// drains and goes back to its pool.
-		end = min(end, r.w+r.size)
-	}
-	n, err := r.nc.Read(r.buf[r.w:end])
+	n, err := r.nc.Read(r.buf[r.w:])
 	r.w += n
 	if n > 0 {
 		return nil
@@ -179,32 +138,32 @@ func (r *connReader) fill() error {
 	return err
 }
 
-// drained is called when the buffer is empty: it goes back to the Conn's
-// own buffer if a pooled one was in use.
-func (r *connReader) drained() {
-	r.r, r.w = 0, 0
-	if r.big != nil {
-		putBuf(r.big)
-		r.big = nil
-		r.buf = r.own
+// await waits for bytes to read, filling the empty buffer.
+func (r *connReader) await() error {
+	if r.r < r.w {
+		return nil
 	}
+	r.drained()
+	return r.fill()
 }
+
+// drained is called when the buffer is empty.
+func (r *connReader) drained() { r.r, r.w = 0, 0 }
 
 // Kinds of vectored read (vread).
 const (
-	vecFill      = iota // the buffer
-	vecPayload          // vdst, then the buffer
-	vecSpeculate        // vhdr bytes into the buffer, then vdst, then the rest of the buffer
+	vecFill    = iota // the buffer
+	vecPayload        // vdst, then the buffer
 )
 
 // vread makes one vectored read of the given kind with the buffer empty
-// (r.r == r.w == 0, no pooled buffer, nothing pending) and returns the
+// (r.r == r.w == 0) and returns the
 // number of bytes read, or an error. If the read has to wait for data,
 // the buffer is released meanwhile (idle), and taken again when the data
 // is there (vector): a connection at rest holds no read buffer, at the
 // cost of a pool put and get per wait and no extra system call.
-func (r *connReader) vread(mode uint8, dst []byte, hdr int) (int, error) {
-	r.vmode, r.vdst, r.vhdr = mode, dst, hdr
+func (r *connReader) vread(mode uint8, dst []byte) (int, error) {
+	r.vmode, r.vdst = mode, dst
 	n, err := r.rv.readv(r)
 	r.vdst = nil
 	return n, err
@@ -218,11 +177,8 @@ func (r *connReader) vector() (a, b, c []byte) {
 		r.own, r.ownp = (*bp)[:r.size], bp
 		r.buf = r.own
 	}
-	switch r.vmode {
-	case vecPayload:
+	if r.vmode == vecPayload {
 		return r.vdst, r.buf, nil
-	case vecSpeculate:
-		return r.buf[:r.vhdr], r.vdst, r.buf[r.vhdr:]
 	}
 	return r.buf, nil, nil
 }
@@ -244,44 +200,6 @@ func (r *connReader) idle() {
 		putReadBuf(&own)
 	}
 	r.own, r.ownp, r.buf = nil, nil, nil
-	r.idles++
-}
-
-// linearize moves pending speculative bytes out of the caller's memory,
-// behind the buffered ones.
-func (r *connReader) linearize() {
-	if r.pend == nil {
-		return
-	}
-	r.misses++
-	r.backoff = min(2*r.backoff+1, maxBackoff)
-	r.skip = r.backoff
-	a, k, m := r.w-r.r, len(r.pend), r.pendTail
-	total := a + k + m
-	if total <= len(r.buf) {
-		// In place: the unread head to the front, the tail after the
-		// room for pend, then pend into that room.
-		copy(r.buf, r.buf[r.r:r.w])
-		copy(r.buf[a+k:], r.buf[r.w:r.w+m])
-		copy(r.buf[a:], r.pend)
-	} else {
-		// maxSpeculate keeps total within the largest pooled class.
-		bp := getBuf(total)
-		b := *bp
-		copy(b, r.buf[r.r:r.w])
-		copy(b[a:], r.pend)
-		copy(b[a+k:], r.buf[r.w:r.w+m])
-		r.buf, r.big = b, bp // buf was own: speculation starts drained
-	}
-	r.r, r.w = 0, total
-	r.pend, r.pendTail = nil, 0
-}
-
-// settle ends a speculation at the end of a read call.
-func (r *connReader) settle() {
-	if r.pend != nil {
-		r.linearize()
-	}
 }
 
 // Read implements io.Reader with the semantics of bufio.Reader.Read: a
@@ -291,7 +209,6 @@ func (r *connReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	r.linearize()
 	if r.r == r.w {
 		r.drained()
 		if len(p) >= r.size {
@@ -315,7 +232,6 @@ func (r *connReader) Read(p []byte) (int, error) {
 
 // ReadByte implements io.ByteReader.
 func (r *connReader) ReadByte() (byte, error) {
-	r.linearize()
 	if r.r == r.w {
 		r.drained()
 		if err := r.fill(); err != nil {
@@ -330,7 +246,6 @@ func (r *connReader) ReadByte() (byte, error) {
 // Discard skips the next n bytes and returns how many it skipped, with an
 // error if that is fewer than n.
 func (r *connReader) Discard(n int) (int, error) {
-	r.linearize()
 	done := 0
 	for done < n {
 		if r.r == r.w {
@@ -368,8 +283,7 @@ func (r *connReader) need(n int) error {
 }
 
 // readHeader reads and decodes one frame header, with the errors of
-// framing.ReadHeader. A speculation is not disturbed if its header was read
-// whole.
+// framing.ReadHeader.
 func (r *connReader) readHeader() (framing.Header, error) {
 	if b := r.buf[r.r:r.w]; len(b) >= 2 && len(b) >= headerSize(b[0], b[1]) {
 		h, n, err := framing.ParseHeader(b)
@@ -378,7 +292,6 @@ func (r *connReader) readHeader() (framing.Header, error) {
 		}
 		return h, err
 	}
-	r.linearize()
 	if err := r.need(2); err != nil {
 		return framing.Header{}, err
 	}
@@ -414,33 +327,16 @@ func headerSize(b0, b1 byte) int {
 
 // payload reads at most len(p) bytes of the current frame's payload (p is
 // no longer than what is left of it) into p, with one network read at most.
-// Bytes a speculation placed at &p[0] are taken where they are.
 func (r *connReader) payload(p []byte) (int, error) {
-	if r.pend != nil {
-		if r.r == r.w && &p[0] == &r.pend[0] {
-			n := min(len(p), len(r.pend))
-			if r.pend = r.pend[n:]; len(r.pend) == 0 {
-				r.pend = nil
-				r.w += r.pendTail
-				r.pendTail = 0
-				r.backoff = 0 // guessed right
-				r.hits++
-			}
-			return n, nil
-		}
-		r.linearize()
-	}
 	if r.r < r.w {
 		n := copy(p, r.buf[r.r:r.w])
-		if r.r += n; r.r == r.w && r.big != nil {
-			r.drained()
-		}
+		r.r += n
 		return n, nil
 	}
 	r.drained()
 	if r.rv != nil && len(p) >= minVecRead {
 		// The rest of the frame into p, what follows into the buffer.
-		n, err := r.vread(vecPayload, p, 0)
+		n, err := r.vread(vecPayload, p)
 		if n > len(p) {
 			r.w = n - len(p)
 			n = len(p)
@@ -469,68 +365,22 @@ func (r *connReader) payload(p []byte) (int, error) {
 // a vectored read; below it the payload is copied from the buffer.
 const minVecRead = 512
 
-// canSpeculate reports whether speculate may be called.
-func (r *connReader) canSpeculate() bool {
-	if r.rv == nil || r.r != r.w || r.pend != nil || r.big != nil {
-		return false
-	}
-	if r.skip > 0 {
-		r.skip--
-		return false
-	}
-	return true
-}
-
-// speculate makes the first read of a read call that starts a message
-// (ReadAppend, Read), if the buffer is empty and reads are vectored: a
-// whole-message read into dst's spare capacity if the guess is worth it,
-// reading the next frame into it on the guess that it is like the first
-// frame of the previous message, else a plain fill of the buffer. Only
-// that read happens here: the frame is then read as usual, finding its
-// header in the buffer (and its payload already in place).
-//
-// Waiting for the next message here rather than deep in the frame reading
-// keeps the stack of a goroutine parked between messages shallow (about
-// 940 bytes of frames below ReadAppend).
-func (c *Conn) speculate(dst []byte) error {
+// waitMessage makes the first read of a call that starts a message, when
+// the buffer is empty and reads are vectored: waiting for the next message
+// here rather than deep in the frame reading keeps the stack of a
+// goroutine parked between messages shallow, and lets the buffer go back
+// to its pool meanwhile (see vread).
+func (c *Conn) waitMessage() error {
 	r := &c.br
-	if r.rv == nil || c.rd.active || r.Buffered() > 0 {
+	if r.rv == nil || c.rd.active || c.rd.pongOwed || r.Buffered() > 0 {
 		return nil
 	}
-	spare := int64(cap(dst) - len(dst))
-	n := min(spare, c.rd.specLen, maxSpeculate)
-	// Below the buffer's size a plain read takes as much: no read to save.
-	spec := n+int64(c.rd.specHdr) > int64(r.size) && c.pmd == nil && r.canSpeculate()
 	if err := c.idle(); err != nil {
 		return err
 	}
-	var err error
-	if spec {
-		err = r.speculate(c.rd.specHdr, dst[len(dst):len(dst)+int(n)])
-	} else {
-		r.drained()
-		err = r.fill()
-	}
-	if err != nil {
+	r.drained()
+	if err := r.fill(); err != nil {
 		return c.readError(err)
-	}
-	return nil
-}
-
-// speculate reads once from the network with the buffer empty
-// (canSpeculate): hdr bytes into the buffer, then up to len(dst) bytes into
-// dst, then what follows into the rest of the buffer.
-func (r *connReader) speculate(hdr int, dst []byte) error {
-	r.r, r.w = 0, 0
-	n, err := r.vread(vecSpeculate, dst, hdr)
-	if n <= 0 {
-		return err
-	}
-	r.w = min(n, hdr)
-	if n -= r.w; n > 0 {
-		k := min(n, len(dst))
-		r.pend = dst[:k:k]
-		r.pendTail = n - k
 	}
 	return nil
 }

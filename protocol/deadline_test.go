@@ -33,10 +33,12 @@ func TestReadTimeout(t *testing.T) {
 	require.Same(t, err, err2)
 }
 
-// A cancelled Read returns ctx.Err(); the read side stays unusable (the same
-// error again), writing and Close still work.
+// A Read cancelled while it waits for the next message returns ctx.Err()
+// and the Conn stays usable: the next Read gets the message. Cancelled in
+// the middle of a message, the stream cannot be resumed: the connection
+// fails (1006, Err the context's error), no half-dead read side.
 func TestReadContextCancel(t *testing.T) {
-	for _, mode := range []string{"Read", "ReadAppend", "Reader"} {
+	for _, mode := range []string{"Read", "ReadAppend", "Reader", "Reader mid-message", "Read mid-header"} {
 		t.Run(mode, func(t *testing.T) {
 			c, p := withRaw(t, RoleClient, nil)
 			ctx, cancel := context.WithCancel(bg())
@@ -44,7 +46,7 @@ func TestReadContextCancel(t *testing.T) {
 			go func() {
 				var err error
 				switch mode {
-				case "Read":
+				case "Read", "Read mid-header":
 					_, _, err = c.Read(ctx)
 				case "ReadAppend":
 					_, _, err = c.ReadAppend(ctx, nil)
@@ -57,15 +59,33 @@ func TestReadContextCancel(t *testing.T) {
 				}
 				errc <- err
 			}()
-			if mode == "Reader" { // cancel in the middle of a message
+			switch mode {
+			case "Reader mid-message": // cancel in the middle of a message
 				p.send(framing.OpText, false, []byte("par"))
+			case "Read mid-header": // a header cut short stays buffered
+				p.write(p.frame(framing.OpText, true, []byte("whole"))[:1])
 			}
 			time.Sleep(20 * time.Millisecond)
 			cancel()
 			err := <-errc
 			require.ErrorIs(t, err, context.Canceled)
-			_, _, err = c.Read(bg())
-			require.ErrorIs(t, err, context.Canceled, "the read side stays unusable")
+			if mode == "Reader mid-message" {
+				_, _, err = c.Read(bg())
+				require.ErrorIs(t, err, ErrClosed, "the connection failed")
+				require.ErrorIs(t, err, context.Canceled, "with the cancellation as its cause")
+				require.Equal(t, StatusAbnormalClosure, CloseStatus(err))
+				require.ErrorIs(t, c.Write(bg(), MessageText, []byte("x")), ErrClosed)
+				p.expectEOF()
+				return
+			}
+			if mode == "Read mid-header" {
+				p.write(p.frame(framing.OpText, true, []byte("whole"))[1:])
+			} else {
+				p.send(framing.OpText, true, []byte("whole"))
+			}
+			_, msg, err := c.Read(bg())
+			require.NoError(t, err, "the read side stays usable")
+			require.Equal(t, "whole", string(msg))
 			require.NoError(t, c.Write(bg(), MessageText, []byte("still writable")))
 			_, b := p.mustNext()
 			require.Equal(t, "still writable", string(b))

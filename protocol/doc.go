@@ -24,27 +24,57 @@
 // write. Writer streams a message in fragments. Both may be used from many
 // goroutines: a message lock keeps the frames of two messages apart, and a
 // separate frame lock lets control frames (Ping, Pong, automatic pongs,
-// close) go out between the fragments of a long message.
+// close) go out between the fragments of a long message. Both locks are
+// waited on with the caller's context. Every frame goes to the network
+// through one path with one rule: a failure before a message's first byte
+// is written (a context done while waiting) returns the error and leaves
+// the Conn usable; once any byte of a message is on the wire, failing to
+// finish it (a context done between two frames, WriteTimeout, a network
+// error) fails the connection (a *CloseError with code 1006), so that the
+// peer never sees another message continue a cut one. Writer and Reader
+// return per-message handles: one used after its message ended returns an
+// error.
 //
 // # Closing
 //
 // Close performs the closing handshake and is safe to call twice or
-// concurrently (later calls return ErrClosed). An empty close frame from the
-// peer is answered with an empty close frame (RFC 6455, 5.5.1 allows it;
-// 1005 may not be sent), any other with the same code. After the close the
-// server closes TCP at once; the client waits up to a second (bounded by
-// CloseTimeout) for the server to do so. Once closed, every method returns
-// an error matching ErrClosed, and Read returns the same *CloseError every
-// time.
+// concurrently. An empty close frame from the peer is answered with an
+// empty close frame (RFC 6455, 5.5.1 allows it; 1005 may not be sent), any
+// other with the same code. After the close the server closes TCP at once;
+// the client waits up to a second (bounded by CloseTimeout) for the server
+// to do so. Once closed, every method returns an error matching ErrClosed,
+// and Read returns the same *CloseError every time: Received says that the
+// peer's close frame arrived, Remote that the peer started the handshake.
+// A Close after a completed handshake returns nil; IsNormalClose tells an
+// expected end from a failure. When this end fails the connection (1002,
+// 1007, 1009, ...), it sends its close frame and goes on reading and
+// discarding for up to two seconds, until the peer's close frame, so that a
+// peer still sending reads the close frame rather than a TCP reset.
 //
 // # Cancellation and timeouts
 //
-// Contexts cost nothing when they cannot be cancelled. A cancelled Read
-// returns ctx.Err() and leaves the read side unusable (a frame may be half
-// read); writing and Close still work. A cancelled or timed-out write, an
-// expired ReadTimeout and a missing pong (Options.PingInterval,
-// PongTimeout) close the connection: Read returns a *CloseError with code
-// 1006.
+// Contexts cost nothing when they cannot be cancelled. A Read cancelled
+// while it waits for the next message returns ctx.Err() and can be called
+// again; cancelled in the middle of a message or frame it fails the
+// connection (code 1006, Err the context's error): there is no half-dead
+// read side. A cancelled or timed-out write fails the connection once the
+// message began on the wire (see Writing). The control frames the Conn owes
+// the peer are bounded: the pong answering a ping and the keepalive ping by
+// Options.ControlTimeout, the close reply and Close by CloseTimeout (5
+// seconds each by default); a peer that stops reading cannot pin a
+// goroutine: when the bound expires the connection fails, which also ends
+// the write that held the frame lock. Close always leaves the network
+// connection closed when it returns. An expired ReadTimeout and a missing
+// pong (Options.PingInterval, PongTimeout) close the connection too: Read
+// returns a *CloseError with code 1006.
+//
+// # Memory
+//
+// Nothing is allocated for a frame's payload before its bytes arrive: a
+// Read allocates at most 64 KiB at first and grows with what arrived, a
+// compressed message takes its inflater when its first bytes are there. A
+// peer that announces a large frame and goes silent costs its Conn's
+// buffers only. ReadAppend writes nothing into dst beyond what it appends.
 //
 // # Compression
 //

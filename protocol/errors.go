@@ -10,12 +10,21 @@ import (
 	"github.com/wslua/wslua/framing"
 )
 
-// CloseError is the error returned once the connection is closed: by the
-// peer's close frame (Remote true, Code and Reason as received; Code 1005 if
-// the frame carried no code), or by this endpoint failing the connection
-// (Remote false; Code is what was sent: 1002, 1007, 1009, ...; Err the
-// cause), or by the transport ending without a close frame (Code 1006, Err
-// the cause).
+// CloseError is the error returned once the connection is closed:
+//
+//   - after a closing handshake: Received is true and Code and Reason are
+//     those of the peer's close frame (Code 1005 if it carried none). Remote
+//     tells who started it: true if the peer's close frame came first,
+//     false if it answered ours (Close, or a failure of this endpoint);
+//   - after Close without the peer's answer (the close timeout, the
+//     connection lost meanwhile): Code and Reason are what Close sent, Err
+//     the cause;
+//   - after this endpoint failed the connection (Remote false): Code is
+//     what was sent (1002, 1007, 1009, ...), Err the cause;
+//   - after the transport ended without a close frame, or CloseNow: Code
+//     1006, Err the cause (ErrClosed for CloseNow).
+//
+// IsNormalClose tells an expected end of the connection from a failure.
 //
 // Every CloseError matches ErrClosed with errors.Is, and unwraps to Err, so
 // errors.Is(err, framing.ErrProtocol), errors.Is(err, ErrInvalidUTF8) or
@@ -23,8 +32,32 @@ import (
 type CloseError struct {
 	Code   StatusCode // status code received (Remote) or sent / implied
 	Reason string     // close reason received (Remote) or sent
-	Remote bool       // the peer sent a close frame
-	Err    error      // local cause, nil for a clean close
+	Remote bool       // the peer started the closing handshake
+	// Received: the peer's close frame was received (Code and Reason are
+	// its own).
+	Received bool
+	Err      error // local cause, nil for a clean close
+
+	local bool // the close was asked for by this end (Close, CloseNow)
+}
+
+// IsNormalClose reports whether err (from Read, ReadAppend, a message
+// reader or a write) tells that the connection ended as expected: the peer
+// closed it with 1000 (normal closure) or 1001 (going away), or this end
+// closed it with Close or CloseNow, whatever the outcome of the handshake.
+// Any other end (a failure of either side, a lost connection, another code
+// from the peer) and any error that is not a *CloseError report false.
+// Like gorilla's IsUnexpectedCloseError negated, it is what a read loop
+// checks to decide whether to log the error.
+func IsNormalClose(err error) bool {
+	var ce *CloseError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	if ce.local {
+		return true
+	}
+	return ce.Received && (ce.Code == StatusNormalClosure || ce.Code == StatusGoingAway)
 }
 
 // Error formats the error as "websocket: closed by peer: CODE REASON",
@@ -120,6 +153,9 @@ func (e *timeoutError) Is(target error) bool { return target == os.ErrDeadlineEx
 var (
 	errPongTimeout  = &timeoutError{"websocket: no pong within the pong timeout"}
 	errCloseTimeout = &timeoutError{"websocket: no close frame from the peer within the close timeout"}
+	// errControlTimeout: a control frame the Conn owed the peer could not
+	// be sent within ControlTimeout (or CloseTimeout for a close frame).
+	errControlTimeout = &timeoutError{"websocket: control frame not sent within its timeout (is the peer reading?)"}
 )
 
 // wrapClosed is an error of a closing Conn: it matches ErrClosed.

@@ -48,7 +48,7 @@ func ExampleNewConn() {
 	// Output:
 	// text hello <nil>
 	// <nil>
-	// websocket: closed by peer: 1000
+	// websocket: closed: 1000
 }
 
 // Read returns whole messages; ReadAppend reuses a buffer; the close of the
@@ -113,4 +113,119 @@ func ExampleConn_Write() {
 	// Output:
 	// binary "\x01\x02\x03"
 	// text "streamed in pieces"
+}
+
+// IsNormalClose tells the end of a read loop that needs no log line (the
+// peer said goodbye with 1000 or 1001, or this end closed the connection)
+// from a failure worth reporting.
+func ExampleIsNormalClose() {
+	serve := func(c *protocol.Conn, done chan<- struct{}) {
+		defer close(done)
+		for {
+			_, _, err := c.Read(context.Background())
+			if err == nil {
+				continue
+			}
+			if protocol.IsNormalClose(err) {
+				fmt.Println("connection ended:", err)
+			} else {
+				fmt.Println("connection failed:", err)
+			}
+			return
+		}
+	}
+
+	a, b := net.Pipe()
+	client := protocol.NewConn(a, nil, &protocol.Options{Role: protocol.RoleClient})
+	server := protocol.NewConn(b, nil, &protocol.Options{Role: protocol.RoleServer})
+	done := make(chan struct{})
+	go serve(server, done)
+	_ = client.Close(protocol.StatusGoingAway, "bye")
+	<-done
+
+	a, b = net.Pipe()
+	client = protocol.NewConn(a, nil, &protocol.Options{Role: protocol.RoleClient})
+	server = protocol.NewConn(b, nil, &protocol.Options{Role: protocol.RoleServer, ReadLimit: 4})
+	done = make(chan struct{})
+	go serve(server, done)
+	go func() { _, _, _ = client.Read(context.Background()) }() // answers the server's close
+	_ = client.Write(context.Background(), protocol.MessageText, []byte("too long"))
+	<-done
+	_ = client.CloseNow()
+	// Output:
+	// connection ended: websocket: closed by peer: 1001 bye
+	// connection failed: websocket: failed connection: 1009 message exceeds the read limit
+}
+
+// CloseRead serves a connection that only writes: the incoming side is
+// read (and discarded) by a goroutine, and the returned context tells when
+// the peer is gone.
+func ExampleConn_CloseRead() {
+	a, b := net.Pipe()
+	client := protocol.NewConn(a, nil, &protocol.Options{Role: protocol.RoleClient})
+	server := protocol.NewConn(b, nil, &protocol.Options{Role: protocol.RoleServer})
+	ctx := server.CloseRead(context.Background())
+	go func() {
+		_, p, _ := client.Read(context.Background())
+		fmt.Println("client got:", string(p))
+		_ = client.Close(protocol.StatusNormalClosure, "")
+	}()
+	_ = server.Write(ctx, protocol.MessageText, []byte("tick"))
+	<-ctx.Done()
+	fmt.Println("peer gone")
+	// Output:
+	// client got: tick
+	// peer gone
+}
+
+// PingRTT measures the round trip to the peer; some goroutine must be
+// reading for the pong to be seen.
+func ExampleConn_PingRTT() {
+	a, b := net.Pipe()
+	client := protocol.NewConn(a, nil, &protocol.Options{Role: protocol.RoleClient})
+	server := protocol.NewConn(b, nil, &protocol.Options{Role: protocol.RoleServer})
+	defer server.CloseNow()
+	defer client.CloseNow()
+	go echo(server)
+	go func() { _, _, _ = client.Read(context.Background()) }()
+	rtt, err := client.PingRTT(context.Background())
+	fmt.Println(rtt > 0, err)
+	// Output:
+	// true <nil>
+}
+
+// SetReadLimit changes the read limit of a live connection, for instance
+// once a client has authenticated.
+func ExampleConn_SetReadLimit() {
+	a, b := net.Pipe()
+	client := protocol.NewConn(a, nil, &protocol.Options{Role: protocol.RoleClient})
+	server := protocol.NewConn(b, nil, &protocol.Options{Role: protocol.RoleServer, ReadLimit: 16})
+	defer client.CloseNow()
+	go func() { _, _, _ = client.Read(context.Background()) }()
+	go func() {
+		_ = client.Write(context.Background(), protocol.MessageText, []byte("a longer message, once allowed"))
+	}()
+	server.SetReadLimit(1 << 20)
+	_, p, err := server.Read(context.Background())
+	fmt.Println(string(p), err)
+	_ = server.Close(protocol.StatusNormalClosure, "")
+	// Output:
+	// a longer message, once allowed <nil>
+}
+
+// WriteUncompressed skips compression for a message that would not gain
+// from it, on a connection that negotiated permessage-deflate.
+func ExampleConn_WriteUncompressed() {
+	a, b := net.Pipe()
+	deflate := &protocol.CompressionOptions{}
+	client := protocol.NewConn(a, nil, &protocol.Options{Role: protocol.RoleClient, Compression: deflate})
+	server := protocol.NewConn(b, nil, &protocol.Options{Role: protocol.RoleServer, Compression: deflate})
+	defer client.CloseNow()
+	defer server.CloseNow()
+	jpeg := make([]byte, 4096) // already compressed data, say
+	go func() { _ = server.WriteUncompressed(context.Background(), protocol.MessageBinary, jpeg) }()
+	_, p, err := client.Read(context.Background())
+	fmt.Println(len(p), err)
+	// Output:
+	// 4096 <nil>
 }

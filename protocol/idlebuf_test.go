@@ -108,8 +108,7 @@ func TestIdleKeepsUnpooledBuffer(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, p, got)
 	}
-	require.Equal(t, sc.waits, sc.heldWhile)
-	require.Zero(t, c.br.idles)
+	require.Equal(t, sc.waits, sc.heldWhile, "the buffer is kept while waiting")
 	require.Len(t, c.br.own, size)
 }
 
@@ -131,7 +130,6 @@ func TestIdleTCP(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Nil(t, c.br.own, "a read cancelled while waiting held no buffer")
 	require.Nil(t, c.br.buf)
-	require.Equal(t, 1, c.br.idles)
 
 	a2, b2 := tcpPair(t)
 	c2 := NewConn(a2, nil, &Options{Role: RoleClient, ReadLimit: -1})
@@ -167,7 +165,6 @@ func TestIdleTCP(t *testing.T) {
 		require.True(t, bytes.Equal(want, got), "message %d", i)
 	}
 	require.NoError(t, <-errc)
-	require.Greater(t, c2.br.idles, 5, "waits with the buffer released")
 }
 
 func readAllReader(c *Conn) ([]byte, error) {

@@ -37,7 +37,7 @@ func (c *Conn) keepalive() {
 		c.pongTimer.Reset(c.pongTimeout)
 		// An error means the Conn is closing or closed: the loop ends when
 		// the network connection is closed.
-		_ = c.writeControl(nil, framing.OpPing, nil, time.Time{})
+		_ = c.sendReply(nil, framing.OpPing, nil, c.ctrlTimeout)
 	}
 }
 

@@ -50,6 +50,7 @@ const (
 	defaultReadBufferSize  = 4096
 	defaultWriteBufferSize = 4096
 	defaultCloseTimeout    = 5 * time.Second
+	defaultControlTimeout  = 5 * time.Second
 	maxFinWait             = time.Second
 )
 
@@ -91,9 +92,19 @@ type Options struct {
 	// before it fails the connection (Read then returns a CloseError with
 	// code 1006 whose Err is a timeout). 0 means PingInterval.
 	PongTimeout time.Duration
-	// CloseTimeout bounds Close: the close frame write and the wait for the
-	// peer's close frame. 0 means 5 seconds.
+	// CloseTimeout bounds the closing handshake: Close's wait to send its
+	// close frame (behind a frame being written), that write and the wait
+	// for the peer's close frame, and likewise the reply to the peer's
+	// close frame. When it expires the network connection is closed. 0
+	// means 5 seconds.
 	CloseTimeout time.Duration
+	// ControlTimeout bounds the control frames the Conn sends on its own:
+	// the pong answering a ping and the keepalive ping. Such a frame waits
+	// for a frame being written (a peer that stopped reading can hold a
+	// write forever) and is written within this time, or the connection
+	// fails (code 1006, Err matching os.ErrDeadlineExceeded), which also
+	// ends the write that held it up. 0 means 5 seconds.
+	ControlTimeout time.Duration
 	// DedicatedReader declares that one goroutine reads the Conn in a loop
 	// (Read, ReadAppend or Reader) until a read fails, as a reader goroutine
 	// that hands messages over to a queue does. Close then leaves reading

@@ -10,31 +10,33 @@ import (
 	"github.com/wslua/wslua/framing"
 )
 
-// maxPrealloc bounds what a read allocates ahead of the data: a frame
-// announcing more than this gets a buffer that grows as its payload
-// actually arrives (at most doubling what has arrived), so a peer cannot
-// make the Conn allocate by announcing a length.
-const maxPrealloc = 1 << 20
+// maxPrealloc bounds what a read allocates ahead of the data: nothing is
+// allocated for a frame until the first bytes of its payload are there,
+// then at most this much; a longer frame gets a buffer that grows as its
+// payload actually arrives (at most doubling what has arrived), so a peer
+// cannot make the Conn allocate by announcing a length.
+const maxPrealloc = 64 << 10
 
 // readState is the read side's position in the frame stream. It belongs to
 // the holder of Conn.readLock.
 type readState struct {
 	ctx       context.Context // of the current read call, nil if none
 	noIdle    bool            // don't apply ReadTimeout (Close drains with its own deadline)
-	broken    error           // a cancelled read left the stream unusable
-	active    bool            // a data message is being read (its end not reached)
-	op        framing.Opcode  // opcode of that message
-	size      int64           // payload bytes announced so far for the message
-	utf8      uint8           // UTF-8 automaton state (text messages)
-	remaining int64           // payload bytes left in the current data frame
-	frameLen  int64           // payload length of the current data frame
-	fin       bool            // the current data frame is the message's last
-	masked    bool            // the current frame is masked with key
+	inCtrl    bool            // a control frame's payload is being read
+	pongOwed  bool            // a ping is not answered yet: pong[:pongLen] is owed
+	pongLen   uint8
+	active    bool           // a data message is being read (its end not reached)
+	op        framing.Opcode // opcode of that message
+	size      int64          // payload bytes announced so far for the message
+	utf8      uint8          // UTF-8 automaton state (text messages)
+	remaining int64          // payload bytes left in the current data frame
+	frameLen  int64          // payload length of the current data frame
+	fin       bool           // the current data frame is the message's last
+	masked    bool           // the current frame is masked with key
 	key       [4]byte
 	pos       int                             // masking offset into the current frame
-	specHdr   int                             // header size of the last message's first frame
-	specLen   int64                           // payload length of that frame
 	ctrl      [framing.MaxControlPayload]byte // control payloads; scratch for discarding
+	pong      [framing.MaxControlPayload]byte // the pong owed
 }
 
 // Read reads the next data message and returns its type and payload in a
@@ -43,9 +45,12 @@ type readState struct {
 // handled (see Conn).
 //
 // Once the connection is closed Read returns a *CloseError (always the same
-// one). If ctx is cancelled while Read waits, Read returns ctx.Err() and the
-// read side of the Conn is unusable from then on (a frame may be half read):
-// every later read returns the same error. Writing and Close still work.
+// one). If ctx is done while Read waits for the next message (no frame of
+// it read, nothing partly read), Read returns ctx.Err() and the Conn stays
+// usable: a later Read picks up where this one stopped. If ctx is done
+// after part of a message or frame was read, the stream cannot be resumed:
+// the connection fails (a *CloseError with code 1006 whose Err is
+// ctx.Err()), and Read returns ctx.Err().
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 	typ, p, err := c.readMessage(ctx, nil)
 	if err == nil && p == nil {
@@ -55,10 +60,10 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 }
 
 // ReadAppend reads the next data message like Read, appending its payload
-// to dst and returning the extended slice. With a dst of sufficient
-// capacity (for instance the previous result[:0]) it does not allocate.
-// Like io.Reader's p, the whole spare capacity of dst may be used as
-// scratch space during the call, beyond the payload appended.
+// to dst and returning the extended slice, as append does: nothing is
+// written into dst's spare capacity beyond the bytes appended. With a dst
+// of sufficient capacity (for instance the previous result[:0]) it does
+// not allocate.
 func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	return c.readMessage(ctx, dst)
 }
@@ -68,13 +73,12 @@ func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	if err != nil {
 		return 0, dst, err
 	}
-	c.mr.state = readerStale
-	if err = c.speculate(dst); err == nil {
+	c.mr.staleReaders()
+	if err = c.waitMessage(); err == nil {
 		if err = c.startMessage(); err == nil {
 			dst, err = c.readRest(dst)
 		}
 	}
-	c.br.settle() // no speculative bytes stay in dst's spare capacity
 	typ := MessageType(c.rd.op)
 	c.endRead(watched)
 	if err != nil {
@@ -85,11 +89,9 @@ func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte
 
 // Reader waits for the next data message and returns its type and a reader
 // of its payload, which returns io.EOF at the message's end. The reader is
-// owned by the Conn and reused for every message: it is valid until the
-// next call of Read, ReadAppend or Reader, which skips whatever is left of
-// the message (after that, reads on a reader from an earlier Read call
-// return an error, and one from an earlier Reader call reads the new
-// message). ctx governs the reads of the returned reader as well. Text is
+// valid until the next call of Read, ReadAppend or Reader, which skips
+// whatever is left of the message: after that it returns an error (never
+// bytes of a later message). ctx governs the reads of the returned reader as well. Text is
 // validated as it is read: invalid UTF-8 surfaces as an error of the
 // reader's Read. The reader is not safe for concurrent use.
 func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
@@ -97,18 +99,20 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	c.mr.state = readerStale
+	c.mr.staleReaders()
 	err = c.startMessage()
 	typ := MessageType(c.rd.op)
+	var h *readerHandle
 	if err == nil {
 		c.mr.state = readerActive
 		c.mr.ctx = ctx
+		h = (*readerHandle)(c.rslab.get(c, c.mr.gen))
 	}
 	c.endRead(watched)
 	if err != nil {
 		return 0, nil, err
 	}
-	return typ, &c.mr, nil
+	return typ, h, nil
 }
 
 const (
@@ -117,25 +121,26 @@ const (
 	readerEOF           // the message was read to its end
 )
 
-// messageReader is the io.Reader Reader returns; one per Conn.
+// messageReader reads the message a Reader handle streams; one per Conn.
 type messageReader struct {
 	c     *Conn
 	ctx   context.Context
 	state uint8
+	gen   uint64 // generation of the message (see handle)
 }
 
-// Read reads payload bytes of the message.
-func (r *messageReader) Read(p []byte) (int, error) {
+// read reads payload bytes of the message of generation gen.
+func (r *messageReader) read(gen uint64, p []byte) (int, error) {
 	c := r.c
 	watched, err := c.beginRead(r.ctx)
 	if err != nil {
 		return 0, err
 	}
 	var n int
-	switch r.state {
-	case readerStale:
+	switch {
+	case gen != r.gen || r.state == readerStale:
 		err = errStaleReader
-	case readerEOF:
+	case r.state == readerEOF:
 		err = io.EOF
 	default:
 		if len(p) > 0 {
@@ -161,6 +166,8 @@ func (c *Conn) lockRead(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-c.closed:
+		return c.closedErr()
 	}
 }
 
@@ -175,10 +182,6 @@ func (c *Conn) beginRead(ctx context.Context) (watched bool, err error) {
 	if ce := c.closeErr.Load(); ce != nil {
 		<-c.readLock
 		return false, ce
-	}
-	if c.rd.broken != nil {
-		<-c.readLock
-		return false, c.rd.broken
 	}
 	if ctx.Done() != nil {
 		if err := ctx.Err(); err != nil {
@@ -201,16 +204,20 @@ func (c *Conn) endRead(watched bool) {
 }
 
 // readError turns an error of the byte stream into the error to return:
-// the final CloseError if the Conn is closed already, ctx.Err() if the read
-// was cancelled (the read side is then unusable), else the connection is
-// lost: closed with a CloseError of code 1006.
+// the final CloseError if the Conn is closed already; ctx.Err() if the read
+// was cancelled, after failing the connection if part of a message or
+// frame was read (see resumable); else the connection is lost: closed with
+// a CloseError of code 1006.
 func (c *Conn) readError(err error) error {
 	if ce := c.closeErr.Load(); ce != nil {
 		return ce
 	}
 	if ctx := c.rd.ctx; ctx != nil && ctx.Err() != nil {
-		c.rd.broken = ctx.Err()
-		return c.rd.broken
+		if c.resumable() {
+			return ctx.Err()
+		}
+		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: ctx.Err()})
+		return ctx.Err()
 	}
 	if c.rd.noIdle {
 		return err // Close is draining: it records the outcome itself
@@ -220,6 +227,11 @@ func (c *Conn) readError(err error) error {
 	}
 	return c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err})
 }
+
+// resumable reports whether the stream is between messages, with no frame
+// partly read: bytes of a header that arrived stay buffered, so a read
+// cancelled now can be resumed by the next one.
+func (c *Conn) resumable() bool { return !c.rd.active && !c.rd.inCtrl && !c.rd.noIdle }
 
 // idle applies ReadTimeout before a network read, then checks that the
 // read was not cancelled meanwhile (a cancellation's past deadline must not
@@ -254,6 +266,11 @@ func (c *Conn) startMessage() error {
 // frames met on the way. Violations fail the connection.
 func (c *Conn) nextFrame(cont bool) error {
 	for {
+		if c.rd.pongOwed {
+			if err := c.replyPong(); err != nil {
+				return err
+			}
+		}
 		if err := c.idle(); err != nil {
 			return err
 		}
@@ -297,10 +314,9 @@ func (c *Conn) nextFrame(cont bool) error {
 			c.rd.op = h.Opcode
 			c.rd.size = 0
 			c.rd.utf8 = utf8Accept
-			c.rd.specHdr = h.Size()
-			c.rd.specLen = h.Length
 		}
-		if c.readLimit >= 0 && h.Length > c.readLimit-c.rd.size {
+		if limit := c.readLimit.Load(); limit >= 0 && h.Length > limit-c.rd.size {
+			c.rd.remaining = h.Length // what the peer still sends (see fail)
 			return c.fail(StatusMessageTooBig, ErrMessageTooBig)
 		}
 		c.rd.active = true
@@ -397,6 +413,9 @@ func (c *Conn) readRest(dst []byte) ([]byte, error) {
 			continue
 		}
 		if len(dst) == cap(dst) {
+			if err := c.awaitPayload(); err != nil {
+				return dst, err
+			}
 			dst = grow(dst, c.rd.remaining, c.rd.remaining == c.rd.frameLen)
 		}
 		n, err := c.readPayload(dst[len(dst):cap(dst)])
@@ -405,6 +424,21 @@ func (c *Conn) readRest(dst []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
+}
+
+// awaitPayload waits until payload bytes of the current frame are
+// buffered, before memory is allocated for them.
+func (c *Conn) awaitPayload() error {
+	if c.rd.remaining == 0 || c.br.Buffered() > 0 {
+		return nil
+	}
+	if err := c.idle(); err != nil {
+		return err
+	}
+	if err := c.br.await(); err != nil {
+		return c.readError(err)
+	}
+	return nil
 }
 
 // grow returns dst with room for more bytes: need (the rest of the current
@@ -445,24 +479,30 @@ func (c *Conn) discard(n int64) error {
 // control handles a control frame whose header was just read.
 func (c *Conn) control(h *framing.Header) error {
 	p := c.rd.ctrl[:h.Length]
-	if _, err := io.ReadFull(&c.br, p); err != nil {
+	c.rd.inCtrl = true
+	_, err := io.ReadFull(&c.br, p)
+	if err != nil {
 		return c.readError(err)
 	}
+	c.rd.inCtrl = false
 	if h.Masked {
 		framing.Mask(h.Mask, 0, p)
 	}
 	switch h.Opcode {
 	case framing.OpPing:
 		if !c.closeSent.Load() {
-			if err := c.writeControl(nil, framing.OpPong, p, time.Time{}); err != nil && !errors.Is(err, ErrClosed) {
-				return err
-			}
+			// RFC 6455, 5.5.3: a pong answers the most recent ping.
+			c.rd.pongLen = uint8(copy(c.rd.pong[:], p))
+			c.rd.pongOwed = true
+			err = c.replyPong()
 		}
 		if c.onPing != nil {
 			c.onPing(p)
 		}
+		return err
 	case framing.OpPong:
 		c.gotPong()
+		c.pongFor(p)
 		if c.onPong != nil {
 			c.onPong(p)
 		}
@@ -472,11 +512,29 @@ func (c *Conn) control(h *framing.Header) error {
 	return nil
 }
 
+// replyPong sends the pong owed, within ControlTimeout (or the connection
+// fails). If the read's context ends the wait first, the pong stays owed
+// (the next read sends it) and the read returns ctx.Err().
+func (c *Conn) replyPong() error {
+	ctx := c.rd.ctx
+	err := c.sendReply(ctx, framing.OpPong, c.rd.pong[:c.rd.pongLen], c.ctrlTimeout)
+	if err != nil && ctx != nil && err == ctx.Err() {
+		return c.readError(err)
+	}
+	c.rd.pongOwed = false
+	if err != nil && !errors.Is(err, ErrClosed) {
+		return err
+	}
+	return nil
+}
+
 // receivedClose handles the peer's close frame: validates it, answers it
 // unless this endpoint sent a close frame first, ends the connection and
 // returns the final error.
 func (c *Conn) receivedClose(p []byte) error {
-	ce := &CloseError{Code: StatusNoStatusRcvd, Remote: true}
+	// Remote: the peer started the closing handshake (our close frame, if
+	// any, went out after its own).
+	ce := &CloseError{Code: StatusNoStatusRcvd, Received: true, Remote: !c.closeSent.Load()}
 	switch {
 	case len(p) == 1:
 		return c.fail(StatusProtocolError, errCloseTooShort)
@@ -490,13 +548,17 @@ func (c *Conn) receivedClose(p []byte) error {
 		}
 		ce.Reason = string(p[2:])
 	}
+	if !ce.Remote {
+		ce.local = c.closeCalled()
+	}
 	// Record the peer's close first (RFC 6455, 7.1.5: its code is the
 	// connection close code), so that a failing reply (a peer that resets
 	// right after its close frame) cannot replace it with 1006.
 	c.closeErr.CompareAndSwap(nil, ce)
 	// Echo the code (RFC 6455, 5.5.1), or an empty payload when the peer's
-	// frame had no code: 1005 may not be sent.
-	_ = c.writeControl(nil, framing.OpClose, p[:min(len(p), 2)], time.Now().Add(c.closeTimeout))
+	// frame had no code: 1005 may not be sent. The reply waits at most
+	// CloseTimeout for a frame being written.
+	_ = c.sendReply(nil, framing.OpClose, p[:min(len(p), 2)], c.closeTimeout)
 	if c.client {
 		// RFC 6455, 7.1.1: the server closes TCP first; wait briefly for
 		// its FIN so that the TIME_WAIT state lands on the server.

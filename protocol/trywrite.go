@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"context"
 	"syscall"
 	"time"
 )
@@ -40,18 +39,18 @@ func (c *Conn) TryWrite(typ MessageType, p []byte) (sent bool, err error) {
 	if len(p) > maxTryWrite || c.pmd != nil {
 		return false, nil
 	}
-	if !c.frameMu.TryLock() {
+	if !c.frameLock.tryLock() {
 		return false, nil
 	}
-	if c.writerActive || c.closeSent.Load() || !c.rawWritable() {
-		c.frameMu.Unlock()
+	if c.writerActive.Load() || c.closeSent.Load() || !c.rawWritable() {
+		c.unlockFrame()
 		return false, nil
 	}
 	h := c.frameHeader(op, true, len(p))
 	var b []byte
 	var bp *[]byte
 	if c.fitsCtrlBuf(&h) {
-		b = c.putFrame(c.ctrlBuf[:], &h, p) // guarded by frameMu, like every small frame
+		b = c.putFrame(c.ctrlBuf[:], &h, p) // guarded by the frame lock, like every small frame
 	} else {
 		bp = getBuf(hdrRoom + len(p))
 		b = c.putPooledFrame(bp, &h, p)
@@ -59,7 +58,7 @@ func (c *Conn) TryWrite(typ MessageType, p []byte) (sent bool, err error) {
 	n := c.tryWriteRaw(b)
 	switch {
 	case n == len(b), n <= 0:
-		c.frameMu.Unlock()
+		c.unlockFrame()
 		if bp != nil {
 			putBuf(bp)
 		}
@@ -69,8 +68,8 @@ func (c *Conn) TryWrite(typ MessageType, p []byte) (sent bool, err error) {
 	// frame, so the frame lock passes to the goroutine that writes it.
 	rest := b[n:]
 	go func() {
-		_ = c.writeNet(context.Background(), rest, time.Time{})
-		c.frameMu.Unlock()
+		_ = c.put(nil, time.Time{}, rest, nil)
+		c.unlockFrame()
 		if bp != nil {
 			putBuf(bp)
 		}
@@ -80,7 +79,7 @@ func (c *Conn) TryWrite(typ MessageType, p []byte) (sent bool, err error) {
 
 // rawWritable reports whether the network connection offers the
 // non-blocking writes TryWrite needs, looking it up once. The caller holds
-// frameMu.
+// the frame lock.
 func (c *Conn) rawWritable() bool {
 	if !c.rawChecked {
 		c.rawChecked = true

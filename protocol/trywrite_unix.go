@@ -11,7 +11,7 @@ const rawWriteSupported = true
 // tryWriteRaw makes one non-blocking write of b to the socket and returns
 // how many bytes it took: 0 when its send buffer is full or on any error
 // (Write, which the caller falls back to, then reports the error). The
-// caller holds frameMu.
+// caller holds the frame lock.
 func (c *Conn) tryWriteRaw(b []byte) int {
 	var n int
 	err := c.raw.Write(func(fd uintptr) bool {

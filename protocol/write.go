@@ -12,30 +12,42 @@ import (
 // payload with one vectored write instead of copying them together.
 const vectorMin = 16 << 10
 
-// Write sends p as one message of type typ, in a single frame built with
-// its header in one reused buffer and handed to the network in one write.
-// It waits for a message being sent through a Writer to finish. p is not
-// modified and may be reused when Write returns.
+// Sending frames. Every frame reaches the network the same way: the sender
+// takes the frame lock (lockFrame, a channel that can be waited on with a
+// context), then put writes the frame's bytes. One rule covers failures:
 //
-// If ctx is done before the frame is written, Write returns ctx.Err(); if
-// it is cancelled or WriteTimeout expires while the frame is being written,
-// the frame may be cut short, so the connection is closed. After that, or
-// after a close frame was sent, Write returns an error matching ErrClosed.
+//   - a failure before the first byte of a frame is written (the context is
+//     done while waiting for a lock, or before the write) returns the error
+//     and leaves the Conn as it was;
+//   - a failure of the network write itself (an error, WriteTimeout, the
+//     context cancelled during the write) may leave part of the frame on the
+//     wire, so it fails the connection (code 1006 locally);
+//   - a message sent in several frames (Writer, compressed output) fails the
+//     connection if it cannot be finished once its first frame is out
+//     (abortMessage): the peer must never see the frames of another message
+//     continue it.
+
+// Write sends p as one message of type typ, in a single frame built with
+// its header in one reused buffer and handed to the network in one write
+// (a compressed message whose output outgrows it goes out in several
+// frames). It waits for a message being sent through a Writer to finish.
+// p is not modified and may be reused when Write returns.
+//
+// If ctx is done before the first byte of the message is written, Write
+// returns ctx.Err() and the Conn stays usable. If the message cannot be
+// written whole once it began (ctx cancelled, WriteTimeout, a network
+// error), the connection fails: Write returns the cause and every later
+// call an error matching ErrClosed. After a close frame was sent, Write
+// returns an error matching ErrClosed.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
-	op, err := dataOpcode(typ)
+	ctx, op, err := c.beginMessage(ctx, typ)
 	if err != nil {
 		return err
 	}
-	if c.closeSent.Load() {
-		return c.closedErr()
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if c.pmd == nil {
 		// One frame, written under the frame lock: the message lock is
-		// only needed while a Writer is sending a message (lockFrame).
-		return c.sendFrame(ctx, op, true, p, true)
+		// only needed while a Writer is sending a message (lockData).
+		return c.sendData(ctx, op, true, p, true)
 	}
 	if err := c.lockWrite(ctx); err != nil {
 		return err
@@ -43,7 +55,7 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if c.pmd.compressible(len(p)) {
 		err = c.writeCompressed(ctx, op, p)
 	} else {
-		err = c.writeFrame(ctx, op, true, p)
+		err = c.sendData(ctx, op, true, p, false)
 	}
 	<-c.writeLock
 	return err
@@ -56,48 +68,64 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 // the final frame. The Conn's message lock is held from Writer until Close,
 // so other messages wait; control frames do not. Always Close the writer.
 //
-// The writer is owned by the Conn and reused for every message: it is
-// valid until its Close. ctx governs every frame written through it. It is
-// not safe for concurrent use.
+// ctx governs every frame written through it. If a frame cannot be sent
+// once the message's first frame is out, the connection fails (see
+// Write); before that, a cancelled ctx makes Write and Close return
+// ctx.Err() and the Conn stays usable. The writer is valid until its Close:
+// a writer used after that returns an error, even once a later message is
+// being written. It is not safe for concurrent use.
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
-	op, err := dataOpcode(typ)
+	ctx, op, err := c.beginMessage(ctx, typ)
 	if err != nil {
 		return nil, err
-	}
-	if c.closeSent.Load() {
-		return nil, c.closedErr()
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	if err := c.lockWrite(ctx); err != nil {
 		return nil, err
 	}
 	if c.pmd != nil {
-		return c.compressedWriter(ctx, op), nil
+		c.compressedWriter(ctx, op)
+		return c.newWriterHandle(), nil
 	}
-	c.frameMu.Lock()
-	c.writerActive = true // from now on a Write waits for the message lock
-	c.frameMu.Unlock()
+	c.writerActive.Store(true) // from now on a Write waits for the message lock
 	w := &c.mw
 	w.ctx = ctx
 	w.op = op
 	w.n = 0
+	w.sent = false
+	w.err = nil
 	w.active = true
-	return w, nil
+	return c.newWriterHandle(), nil
 }
 
 // Ping sends a ping with the given payload (at most 125 bytes). The pong is
-// reported to Options.OnPong by the reading goroutine. Ping does not wait
-// for a message being written: it may go out between its frames.
+// reported to Options.OnPong by the reading goroutine; PingRTT sends a ping
+// and waits for its pong. Ping does not wait
+// for a message being written: it may go out between its frames. It waits
+// for the frame being written, if any, at most until ctx is done.
 func (c *Conn) Ping(ctx context.Context, payload []byte) error {
-	return c.writeControl(ctx, framing.OpPing, payload, time.Time{})
+	return c.sendControl(ctx, framing.OpPing, payload, 0, time.Time{})
 }
 
 // Pong sends an unsolicited pong (a one-way heartbeat, RFC 6455 5.5.3).
 // Pings are answered automatically; there is no need to call Pong for them.
 func (c *Conn) Pong(ctx context.Context, payload []byte) error {
-	return c.writeControl(ctx, framing.OpPong, payload, time.Time{})
+	return c.sendControl(ctx, framing.OpPong, payload, 0, time.Time{})
+}
+
+// beginMessage checks what every message write checks first, and returns
+// the context to use (ctx, or Background for nil) and the opcode.
+func (c *Conn) beginMessage(ctx context.Context, typ MessageType) (context.Context, framing.Opcode, error) {
+	op, err := dataOpcode(typ)
+	if err != nil {
+		return ctx, 0, err
+	}
+	if c.closeSent.Load() {
+		return ctx, 0, c.closedErr()
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return ctx, op, nil
 }
 
 func dataOpcode(typ MessageType) (framing.Opcode, error) {
@@ -127,117 +155,150 @@ func (c *Conn) lockWrite(ctx context.Context) error {
 	}
 }
 
-// writeFrame sends one data frame. The caller holds the message lock.
-func (c *Conn) writeFrame(ctx context.Context, op framing.Opcode, fin bool, p []byte) error {
-	return c.sendFrame(ctx, op, fin, p, false)
+// lockFrame acquires the frame lock, giving up when ctx (may be nil) is
+// done, when the Conn is closed, or after wait if wait is positive
+// (errControlTimeout).
+func (c *Conn) lockFrame(ctx context.Context, wait time.Duration) error {
+	if c.frameLock.tryLock() {
+		return nil
+	}
+	return c.waitFrame(ctx, wait)
 }
 
-// lockFrame takes the frame lock to write a data frame. A Write that does
+// waitFrame is lockFrame when the lock is held: it waits for a wake-up.
+func (c *Conn) waitFrame(ctx context.Context, wait time.Duration) error {
+	l := &c.frameLock
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
+	}
+	var expired <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		expired = t.C
+	}
+	l.waiters.Add(1)
+	defer l.waiters.Add(-1)
+	for !l.tryLock() {
+		select {
+		case <-l.wake:
+		case <-done:
+			return ctx.Err()
+		case <-c.closed:
+			return c.closedErr()
+		case <-expired:
+			return errControlTimeout
+		}
+	}
+	return nil
+}
+
+func (c *Conn) unlockFrame() { c.frameLock.unlock() }
+
+// lockData takes the frame lock to write a data frame. A Write that does
 // not hold the message lock (unlocked) must not slip between the frames of
-// a Writer's message: if a Writer is active, lockFrame waits for the
+// a Writer's message: if a Writer is active, lockData waits for the
 // message lock as such a Write always did, and reports that it holds it.
-// Writers set writerActive under the frame lock, so the check is exact.
-func (c *Conn) lockFrame(ctx context.Context, unlocked bool) (msgLock bool, err error) {
-	c.frameMu.Lock()
-	if !unlocked || !c.writerActive {
+// The check and the frame's write happen under one hold of the frame lock,
+// and a Writer sends each of its frames under the frame lock, so a Write
+// that saw no Writer active goes out whole before that Writer's first
+// frame.
+func (c *Conn) lockData(ctx context.Context, unlocked bool) (msgLock bool, err error) {
+	if err := c.lockFrame(ctx, 0); err != nil {
+		return false, err
+	}
+	if !unlocked || !c.writerActive.Load() {
 		return false, nil
 	}
-	c.frameMu.Unlock()
+	c.unlockFrame()
 	if err := c.lockWrite(ctx); err != nil {
 		return false, err
 	}
-	c.frameMu.Lock() // no Writer is active while the message lock is held
+	if err := c.lockFrame(ctx, 0); err != nil { // no Writer is active now
+		<-c.writeLock
+		return false, err
+	}
 	return true, nil
 }
 
-// unlockFrame releases what lockFrame took.
-func (c *Conn) unlockFrame(msgLock bool) {
-	c.frameMu.Unlock()
+// unlockData releases what lockData took.
+func (c *Conn) unlockData(msgLock bool) {
+	c.unlockFrame()
 	if msgLock {
 		<-c.writeLock
 	}
 }
 
-// sendFrame sends one data frame; unlocked tells that the caller does not
-// hold the message lock (see lockFrame).
-func (c *Conn) sendFrame(ctx context.Context, op framing.Opcode, fin bool, p []byte, unlocked bool) error {
+// sendData sends one data frame whose payload p is in the caller's memory;
+// unlocked tells that the caller does not hold the message lock (see
+// lockData). Small frames are built in the control buffer under the frame
+// lock, larger ones in a pooled buffer before it is taken; a server sends
+// a large payload as it is after its header (vectored), a client one too
+// large for a pooled buffer masked piece by piece.
+func (c *Conn) sendData(ctx context.Context, op framing.Opcode, fin bool, p []byte, unlocked bool) error {
 	h := c.frameHeader(op, fin, len(p))
-	if !c.client && len(p) >= vectorMin && (c.canWritev || len(p) > maxPooledPayload) {
-		return c.writeVectored(ctx, &h, p, unlocked)
-	}
-	if c.fitsCtrlBuf(&h) {
-		// A small frame is built in the control frame buffer, under the
-		// frame lock that guards it: no pooled buffer to get and put back.
-		msgLock, err := c.lockFrame(ctx, unlocked)
-		if err != nil {
-			return err
+	small := c.fitsCtrlBuf(&h)
+	vectored := !small && !c.client && len(p) >= vectorMin && (c.canWritev || len(p) > maxPooledPayload)
+	var bp *[]byte
+	var frame []byte
+	if !small && !vectored {
+		if bp = getBuf(hdrRoom + len(p)); bp != nil {
+			frame = c.putPooledFrame(bp, &h, p)
 		}
-		err = c.writeLocked(ctx, c.putFrame(c.ctrlBuf[:], &h, p), time.Time{})
-		c.unlockFrame(msgLock)
-		return err
 	}
-	bp := getBuf(hdrRoom + len(p))
-	if bp == nil {
-		return c.writeMaskedPieces(ctx, &h, p, unlocked)
-	}
-	b := c.putPooledFrame(bp, &h, p)
-	msgLock, err := c.lockFrame(ctx, unlocked)
+	msgLock, err := c.lockData(ctx, unlocked)
 	if err == nil {
-		err = c.writeLocked(ctx, b, time.Time{})
-		c.unlockFrame(msgLock)
+		switch {
+		case c.closeSent.Load():
+			err = c.closedErr()
+		case small:
+			err = c.put(ctx, time.Time{}, c.putFrame(c.ctrlBuf[:], &h, p), nil)
+		case vectored:
+			err = c.put(ctx, time.Time{}, c.hdrBuf[:h.Put(c.hdrBuf[:])], p)
+		case bp != nil:
+			err = c.put(ctx, time.Time{}, frame, nil)
+		default:
+			err = c.putMaskedPieces(ctx, &h, p)
+		}
+		c.unlockData(msgLock)
 	}
-	putBuf(bp)
+	if bp != nil {
+		putBuf(bp)
+	}
 	return err
 }
 
-// writeVectored sends a server frame without copying its payload: one
-// writev where the connection supports it, else two writes.
-func (c *Conn) writeVectored(ctx context.Context, h *framing.Header, p []byte, unlocked bool) error {
-	msgLock, err := c.lockFrame(ctx, unlocked)
-	if err != nil {
+// sendBuffered sends the frame of h whose payload fills b[room:room+n]: the
+// header goes just before it, a client's payload is masked in place. The
+// caller holds the message lock.
+func (c *Conn) sendBuffered(ctx context.Context, h *framing.Header, b []byte, room int) error {
+	n := int(h.Length)
+	if c.client {
+		framing.Mask(h.Mask, 0, b[room:room+n])
+	}
+	start := room - h.Size()
+	h.Put(b[start:])
+	if err := c.lockFrame(ctx, 0); err != nil {
 		return err
 	}
-	defer c.unlockFrame(msgLock)
+	var err error
 	if c.closeSent.Load() {
-		return c.closedErr()
+		err = c.closedErr()
+	} else {
+		err = c.put(ctx, time.Time{}, b[start:room+n], nil)
 	}
-	watched, err := c.beginWrite(ctx, time.Time{})
-	if err != nil {
-		return err
-	}
-	hdr := c.hdrBuf[:h.Put(c.hdrBuf[:])]
-	if c.canWritev {
-		c.vecArr = [2][]byte{hdr, p}
-		c.vec = c.vecArr[:]
-		_, err = c.vec.WriteTo(c.nc)
-		c.vecArr = [2][]byte{}
-		c.vec = nil
-	} else if _, err = c.nc.Write(hdr); err == nil {
-		_, err = c.nc.Write(p)
-	}
-	if watched {
-		c.writeDeadline.release()
-	}
-	if err != nil {
-		return c.writeError(ctx, err)
-	}
-	return nil
+	c.unlockFrame()
+	return err
 }
 
-// writeMaskedPieces sends a client frame too large for one pooled buffer:
-// the payload is masked into the largest buffer piece by piece.
-func (c *Conn) writeMaskedPieces(ctx context.Context, h *framing.Header, p []byte, unlocked bool) error {
+// putMaskedPieces writes a client frame too large for one pooled buffer:
+// the payload is masked into the largest buffer piece by piece. The caller
+// holds the frame lock.
+func (c *Conn) putMaskedPieces(ctx context.Context, h *framing.Header, p []byte) error {
 	bp := getBuf(maxPooledPayload)
 	defer putBuf(bp)
 	b := *bp
-	msgLock, err := c.lockFrame(ctx, unlocked)
-	if err != nil {
-		return err
-	}
-	defer c.unlockFrame(msgLock)
-	if c.closeSent.Load() {
-		return c.closedErr()
-	}
 	watched, err := c.beginWrite(ctx, time.Time{})
 	if err != nil {
 		return err
@@ -251,18 +312,15 @@ func (c *Conn) writeMaskedPieces(ctx context.Context, h *framing.Header, p []byt
 		p = p[k:]
 		n = 0
 	}
-	if watched {
-		c.writeDeadline.release()
-	}
-	if err != nil {
-		return c.writeError(ctx, err)
-	}
-	return nil
+	return c.endWrite(ctx, watched, err)
 }
 
-// writeControl sends a control frame. It does not take the message lock.
-// Sending a close frame marks the Conn as closing: no frame follows it.
-func (c *Conn) writeControl(ctx context.Context, op framing.Opcode, p []byte, deadline time.Time) error {
+// sendControl sends a control frame; it does not take the message lock.
+// wait, if positive, bounds the wait for the frame lock besides ctx (which
+// may be nil); deadline, if not zero, bounds the write instead of
+// WriteTimeout. Sending a close frame marks the Conn as closing: no frame
+// follows it.
+func (c *Conn) sendControl(ctx context.Context, op framing.Opcode, p []byte, wait time.Duration, deadline time.Time) error {
 	if len(p) > framing.MaxControlPayload {
 		return errControlTooLong
 	}
@@ -271,44 +329,60 @@ func (c *Conn) writeControl(ctx context.Context, op framing.Opcode, p []byte, de
 			return err
 		}
 	}
-	c.frameMu.Lock()
-	defer c.frameMu.Unlock()
-	h := c.frameHeader(op, true, len(p))
-	b := c.putFrame(c.ctrlBuf[:], &h, p)
+	if err := c.lockFrame(ctx, wait); err != nil {
+		return err
+	}
+	defer c.unlockFrame()
 	if c.closeSent.Load() {
 		return errCloseInProgress
 	}
+	h := c.frameHeader(op, true, len(p))
+	b := c.putFrame(c.ctrlBuf[:], &h, p)
 	if op == framing.OpClose {
 		// Before the write: once the peer can have seen the close frame,
 		// the reader must treat data frames as arriving after it.
 		c.closeSent.Store(true)
 	}
-	return c.writeNet(ctx, b, deadline)
+	return c.put(ctx, deadline, b, nil)
 }
 
-// writeLocked writes b, one or more whole frames, to the network. The
-// caller holds frameMu.
-func (c *Conn) writeLocked(ctx context.Context, b []byte, deadline time.Time) error {
-	if c.closeSent.Load() {
-		return c.closedErr()
+// sendReply sends a control frame the Conn owes the peer (a pong, a close
+// reply, a keepalive ping): its wait for the frame lock and its write are
+// bounded by limit. If the frame cannot be sent within it (a write of ours
+// holds the frame lock because the peer stopped reading), the connection
+// fails. ctx, if not nil, may end the wait for the frame lock earlier;
+// that error is returned as is, nothing sent.
+func (c *Conn) sendReply(ctx context.Context, op framing.Opcode, p []byte, limit time.Duration) error {
+	err := c.sendControl(ctx, op, p, limit, time.Now().Add(limit))
+	if err == errControlTimeout {
+		return c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: errControlTimeout})
 	}
-	return c.writeNet(ctx, b, deadline)
+	return err
 }
 
-// writeNet is writeLocked without the check for a sent close frame.
-func (c *Conn) writeNet(ctx context.Context, b []byte, deadline time.Time) error {
+// put writes a, then b if not empty, to the network: the bytes of one
+// frame. The caller holds the frame lock. A failure of the write fails the
+// connection (see the rule above); a ctx done before it returns ctx.Err().
+func (c *Conn) put(ctx context.Context, deadline time.Time, a, b []byte) error {
 	watched, err := c.beginWrite(ctx, deadline)
 	if err != nil {
 		return err
 	}
-	_, err = c.nc.Write(b)
-	if watched {
-		c.writeDeadline.release()
+	switch {
+	case len(b) == 0:
+		_, err = c.nc.Write(a)
+	case c.canWritev:
+		c.vecArr = [2][]byte{a, b}
+		c.vec = c.vecArr[:]
+		_, err = c.vec.WriteTo(c.nc)
+		c.vecArr = [2][]byte{}
+		c.vec = nil
+	default:
+		if _, err = c.nc.Write(a); err == nil {
+			_, err = c.nc.Write(b)
+		}
 	}
-	if err != nil {
-		return c.writeError(ctx, err)
-	}
-	return nil
+	return c.endWrite(ctx, watched, err)
 }
 
 // beginWrite sets the write deadline (deadline if not zero, else
@@ -330,6 +404,18 @@ func (c *Conn) beginWrite(ctx context.Context, deadline time.Time) (watched bool
 	return false, nil
 }
 
+// endWrite ends what beginWrite began; a write error fails the
+// connection.
+func (c *Conn) endWrite(ctx context.Context, watched bool, err error) error {
+	if watched {
+		c.writeDeadline.release()
+	}
+	if err != nil {
+		return c.writeError(ctx, err)
+	}
+	return nil
+}
+
 // writeError closes the connection after a failed write (part of a frame
 // may have been sent) and returns the error to report.
 func (c *Conn) writeError(ctx context.Context, err error) error {
@@ -337,10 +423,20 @@ func (c *Conn) writeError(ctx context.Context, err error) error {
 		return ce
 	}
 	if ctx != nil && ctx.Err() != nil {
-		c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: ctx.Err()})
-		return ctx.Err()
+		return c.abortMessage(ctx.Err())
 	}
 	return c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err})
+}
+
+// abortMessage fails the connection because a message that began on the
+// wire cannot be finished, and returns the error to report: err, or the
+// final error if the Conn was closed already.
+func (c *Conn) abortMessage(err error) error {
+	if ce := c.closeErr.Load(); ce != nil {
+		return ce
+	}
+	c.shutdown(&CloseError{Code: StatusAbnormalClosure, Err: err})
+	return err
 }
 
 // messageWriter is the io.WriteCloser Writer returns; one per Conn.
@@ -350,6 +446,8 @@ type messageWriter struct {
 	op     framing.Opcode // opcode of the next frame
 	bp     *[]byte        // pooled buffer: header room, then n payload bytes
 	n      int
+	sent   bool  // a frame of the message is on the wire
+	err    error // the first error: the message cannot go on
 	active bool
 }
 
@@ -358,14 +456,16 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	if !w.active {
 		return 0, errWriterClosed
 	}
+	if w.err != nil {
+		return 0, w.err
+	}
 	c := w.c
 	total := len(p)
 	for len(p) > 0 {
 		if w.n == 0 && len(p) >= c.writeBufSize {
-			if err := c.writeFrame(w.ctx, w.op, false, p); err != nil {
-				return total - len(p), err
+			if err := w.frame(c.sendData(w.ctx, w.op, false, p, false)); err != nil {
+				return 0, err
 			}
-			w.op = framing.OpContinuation
 			return total, nil
 		}
 		if w.bp == nil {
@@ -383,32 +483,32 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 	return total, nil
 }
 
+// frame records the outcome of sending a frame of the message: after a
+// failure, the connection fails if an earlier frame is on the wire.
+func (w *messageWriter) frame(err error) error {
+	if err != nil {
+		if w.sent {
+			err = w.c.abortMessage(err)
+		}
+		w.err = err
+		return err
+	}
+	w.sent = true
+	w.op = framing.OpContinuation
+	return nil
+}
+
 // flush sends the buffered bytes as a frame.
 func (w *messageWriter) flush(fin bool) error {
 	c := w.c
-	var payload []byte
-	if w.bp != nil {
-		payload = (*w.bp)[hdrRoom : hdrRoom+w.n]
-	}
 	if w.bp == nil {
 		// Nothing buffered since the last frame: an empty final frame.
-		err := c.writeFrame(w.ctx, w.op, fin, payload)
-		w.n = 0
-		w.op = framing.OpContinuation
-		return err
+		return w.frame(c.sendData(w.ctx, w.op, fin, nil, false))
 	}
 	h := c.frameHeader(w.op, fin, w.n)
-	if c.client {
-		framing.Mask(h.Mask, 0, payload)
-	}
-	start := hdrRoom - h.Size()
-	h.Put((*w.bp)[start:])
-	c.frameMu.Lock()
-	err := c.writeLocked(w.ctx, (*w.bp)[start:hdrRoom+w.n], time.Time{})
-	c.frameMu.Unlock()
+	err := c.sendBuffered(w.ctx, &h, *w.bp, hdrRoom)
 	w.n = 0
-	w.op = framing.OpContinuation
-	return err
+	return w.frame(err)
 }
 
 // Close sends the final frame and releases the message lock.
@@ -416,17 +516,19 @@ func (w *messageWriter) Close() error {
 	if !w.active {
 		return errWriterClosed
 	}
-	err := w.flush(true)
+	err := w.err
+	if err == nil {
+		err = w.flush(true)
+	}
 	if w.bp != nil {
 		putBuf(w.bp)
 		w.bp = nil
 	}
 	w.active = false
 	w.ctx = nil
-	w.c.frameMu.Lock()
-	w.c.writerActive = false
-	w.c.frameMu.Unlock()
-	<-w.c.writeLock
+	c := w.c
+	c.writerActive.Store(false)
+	<-c.writeLock
 	return err
 }
 

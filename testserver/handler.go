@@ -168,13 +168,13 @@ func (s *session) finish(err error) {
 	switch {
 	case s.gotClose:
 		ev.Code, ev.Reason = s.closeCode, s.closeReason
-	case errors.As(err, &ce) && ce.Remote:
+	case errors.As(err, &ce) && ce.Received:
 		ev.Code, ev.Reason = ce.Code, ce.Reason
 	}
 	if s.h.opts.OnClose != nil {
 		s.h.opts.OnClose(ev)
 	}
-	if s.h.opts.Logf != nil && err != nil && !(errors.As(err, &ce) && ce.Remote) &&
+	if s.h.opts.Logf != nil && err != nil && !(errors.As(err, &ce) && ce.Received) &&
 		!errors.Is(err, net.ErrClosed) && s.ctx.Err() == nil {
 		s.h.opts.Logf("testserver: %s?%s: %v", ev.Path, ev.Query, err)
 	}

@@ -218,7 +218,7 @@ func (d *runner) updateReports(ctx context.Context) error {
 	}
 	defer conn.CloseNow()
 	err = waitClose(ctx, conn)
-	if ce := (*protocol.CloseError)(nil); errors.As(err, &ce) && ce.Remote {
+	if ce := (*protocol.CloseError)(nil); errors.As(err, &ce) && ce.Received {
 		return nil
 	}
 	return fmt.Errorf("autobahn: updating the reports: the server did not close the connection: %w", err)
@@ -233,7 +233,7 @@ func describe(r CaseResult) string {
 	var ce *protocol.CloseError
 	if errors.As(r.End, &ce) {
 		reason := ce.Reason
-		if !ce.Remote && ce.Err != nil && !strings.Contains(reason, ce.Err.Error()) {
+		if !ce.Received && ce.Err != nil && !strings.Contains(reason, ce.Err.Error()) {
 			// This end closed: name the cause, as the Lua binding does.
 			if reason != "" {
 				reason += ": "

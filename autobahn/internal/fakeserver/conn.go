@@ -80,7 +80,7 @@ func (c *Conn) CloseAndCheck(ctx context.Context, code protocol.StatusCode, reas
 	if !errors.As(err, &ce) {
 		return fmt.Errorf("after the close frame: want the connection closed, got %v", err)
 	}
-	if !ce.Remote {
+	if !ce.Received {
 		return fmt.Errorf("the client did not answer the close frame: %v", ce)
 	}
 	if ce.Code != code {

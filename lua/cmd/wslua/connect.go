@@ -331,10 +331,10 @@ func (s *session) finish(err error, cl *closer, interrupted bool) int {
 // server, or started here with 1000 and answered.
 func closeSummary(ce *protocol.CloseError, weStarted bool, sent protocol.StatusCode, timeout time.Duration) (string, bool) {
 	switch {
-	case ce.Remote && weStarted:
+	case ce.Received && weStarted:
 		return fmt.Sprintf("closed by us with %s; the server replied %s", codeText(sent, ""), codeText(ce.Code, ce.Reason)),
 			sent == protocol.StatusNormalClosure
-	case ce.Remote:
+	case ce.Received:
 		return "closed by the server with " + codeText(ce.Code, ce.Reason), ce.Code == protocol.StatusNormalClosure
 	case weStarted && errors.Is(ce.Err, os.ErrDeadlineExceeded):
 		return fmt.Sprintf("closed by us with %s; no close reply from the server within %v", codeText(sent, ""), timeout), false
