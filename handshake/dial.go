@@ -30,8 +30,10 @@ type DialOptions struct {
 	Subprotocols []string
 	// TLSConfig configures TLS for wss URLs and https proxies. Nil means the
 	// default configuration, with certificate verification. It is cloned; an
-	// unset ServerName defaults to the host being connected to, and unset
-	// NextProtos to "http/1.1".
+	// unset ServerName defaults to the host being connected to. NextProtos
+	// is always narrowed to what the connection will speak: "h2" is removed
+	// from it for HTTP/1.1 (an empty list becomes "http/1.1"), and a server
+	// that selects another protocol anyway fails the dial.
 	TLSConfig *tls.Config
 	// DialTimeout, if positive, bounds the whole dial: TCP connect, proxy,
 	// TLS and the opening handshake, in addition to the context.
@@ -46,6 +48,13 @@ type DialOptions struct {
 	// golang.org/x/net/http/httpproxy at each Dial (loopback addresses and
 	// localhost are never proxied).
 	Proxy func(*url.URL) (*url.URL, error)
+	// ProxyForRequest is Proxy in the form net/http's Transport.Proxy
+	// takes, so that http.ProxyFromEnvironment and http.ProxyURL fit. It
+	// sees a GET request for the URL Proxy would see, with the Host and the
+	// extra headers of this dial. Setting both Proxy and ProxyForRequest is
+	// an error. Note that http.ProxyFromEnvironment reads the environment
+	// once per process, and never proxies localhost or loopback addresses.
+	ProxyForRequest func(*http.Request) (*url.URL, error)
 	// NetDialContext, if set, makes the TCP connection (to the server or the
 	// proxy) instead of a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -119,7 +128,7 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*clientConn, *
 		ctx, cancel = context.WithTimeout(ctx, opts.DialTimeout)
 		defer cancel()
 	}
-	pu, err := opts.proxyFor(t)
+	pu, err := opts.proxyFor(t, req.host)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,6 +185,9 @@ func handshake(ctx context.Context, raw net.Conn, t *target, pu *url.URL, req *r
 			if err := tc.HandshakeContext(ctx); err != nil {
 				return nil, nil, &HandshakeError{Op: opProxy, Reason: "TLS handshake with proxy " + strconv.Quote(redactURL(pu)), Err: ctxErrOr(ctx, err)}
 			}
+			if err := checkALPN(tc); err != nil {
+				return nil, nil, &HandshakeError{Op: opProxy, Reason: "TLS handshake with proxy " + strconv.Quote(redactURL(pu)), Err: err}
+			}
 			conn = tc
 		}
 		var err error
@@ -187,6 +199,9 @@ func handshake(ctx context.Context, raw net.Conn, t *target, pu *url.URL, req *r
 		tc := tls.Client(conn, tlsConfig(opts.TLSConfig, stripZone(t.host), false))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, nil, &HandshakeError{Op: opTLS, Reason: "handshake with " + t.addr, Err: ctxErrOr(ctx, err)}
+		}
+		if err := checkALPN(tc); err != nil {
+			return nil, nil, &HandshakeError{Op: opTLS, Reason: "handshake with " + t.addr, Err: err}
 		}
 		conn = tc
 	}
@@ -232,10 +247,39 @@ func tlsConfig(base *tls.Config, serverName string, forProxy bool) *tls.Config {
 	if forProxy || c.ServerName == "" {
 		c.ServerName = serverName
 	}
-	if len(c.NextProtos) == 0 {
-		c.NextProtos = []string{"http/1.1"}
-	}
+	c.NextProtos = http11Protos(c.NextProtos)
 	return c
+}
+
+// http11Protos returns the ALPN list for a connection that will speak
+// HTTP/1.1: protos without "h2" (a server would pick it and then not
+// understand the upgrade request), or just "http/1.1".
+func http11Protos(protos []string) []string {
+	var out []string
+	for _, p := range protos {
+		if p != alpnH2 {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{alpnHTTP11}
+	}
+	return out
+}
+
+// ALPN protocol names (RFC 7301 registry).
+const (
+	alpnHTTP11 = "http/1.1"
+	alpnH2     = "h2"
+)
+
+// checkALPN fails unless the TLS connection negotiated HTTP/1.1 (or
+// nothing: ALPN is optional).
+func checkALPN(tc *tls.Conn) error {
+	if p := tc.ConnectionState().NegotiatedProtocol; p != "" && p != alpnHTTP11 {
+		return fmt.Errorf("server selected ALPN protocol %q for an HTTP/1.1 connection", sanitize(p, maxPeerText))
+	}
+	return nil
 }
 
 // ctxErrOr returns the context's error when it is done (an I/O error then

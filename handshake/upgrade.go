@@ -28,14 +28,29 @@ type UpgradeOptions struct {
 	CheckOrigin func(r *http.Request) bool
 	// ResponseHeader holds extra headers for the 101 response (Set-Cookie,
 	// for example). Upgrade, Connection and the Sec-WebSocket-* headers may
-	// not be set.
+	// not be set. Headers the handler set on w.Header() before calling
+	// Upgrade are sent too, under the same rule.
 	ResponseHeader http.Header
 	// Compression, if not nil, accepts permessage-deflate (RFC 7692): the
 	// first of the client's offers that is valid is accepted, narrowed by
 	// these parameters (see protocol.CompressionOptions). Offers with
 	// unknown, repeated or invalid parameters are declined, and the
 	// connection then works without compression. Nil declines every offer.
+	//
+	// Unless CompressionContextTakeover is set, the server always answers
+	// server_no_context_takeover: each message it sends is compressed on
+	// its own, and the compressor (about 1.2 MiB at any level above
+	// flate.HuffmanOnly) goes back to a shared pool after every message
+	// instead of staying with the connection.
 	Compression *protocol.CompressionOptions
+	// CompressionContextTakeover lets the server keep its compressor's
+	// history between messages when the client allows it (better ratios on
+	// streams of similar messages). The cost: every connection that sent a
+	// compressed message in the last few seconds holds a compressor of
+	// about 1.2 MiB, so 1,000 busy clients cost some 1.2 GiB. Off by
+	// default. It does not affect Compression.ServerNoContextTakeover's
+	// meaning: setting that still forces no context takeover.
+	CompressionContextTakeover bool
 	// Conn holds the options of the resulting Conn. Its Role is forced to
 	// protocol.RoleServer, its Subprotocol set to the selected one and its
 	// Compression to the agreed parameters (it must be nil here).
@@ -88,8 +103,14 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*pro
 		http.Error(w, "websocket: internal server error", http.StatusInternalServerError)
 		return nil, &HandshakeError{Op: opUpgrade, Reason: "invalid compression options", StatusCode: http.StatusInternalServerError, Err: err}
 	}
+	if err := checkExtraHeaders(w.Header(), reservedResponseHeaders); err != nil {
+		// Clear them so that the 500 answer is not sent with them.
+		clear(w.Header())
+		http.Error(w, "websocket: internal server error", http.StatusInternalServerError)
+		return nil, &HandshakeError{Op: opUpgrade, Reason: "invalid header set on the ResponseWriter before Upgrade", StatusCode: http.StatusInternalServerError, Err: err}
+	}
 	sub := chooseSubprotocol(r.Header.Values(hdrProtocol), opts.Subprotocols)
-	ext, compression := negotiateDeflate(r.Header.Values(hdrExtensions), opts.Compression)
+	ext, compression := negotiateDeflate(r.Header.Values(hdrExtensions), serverDeflatePolicy(opts))
 
 	var buf bytes.Buffer
 	buf.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
@@ -102,6 +123,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*pro
 	if ext != "" {
 		writeHeader(&buf, "Sec-WebSocket-Extensions", ext)
 	}
+	writeExtraHeaders(&buf, w.Header())
 	writeExtraHeaders(&buf, opts.ResponseHeader)
 	buf.WriteString("\r\n")
 
@@ -134,6 +156,19 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*pro
 	co.Subprotocol = sub
 	co.Compression = compression
 	return protocol.NewConn(nc, br, &co), nil
+}
+
+// serverDeflatePolicy returns the compression policy Upgrade negotiates
+// with: opts.Compression, with server_no_context_takeover forced unless
+// opts.CompressionContextTakeover.
+func serverDeflatePolicy(opts *UpgradeOptions) *protocol.CompressionOptions {
+	p := opts.Compression
+	if p == nil || p.ServerNoContextTakeover || opts.CompressionContextTakeover {
+		return p
+	}
+	q := *p
+	q.ServerNoContextTakeover = true
+	return &q
 }
 
 // checkRequest validates the upgrade request. It returns the client's key, or

@@ -79,6 +79,8 @@ func (h *ConnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if uo.Compression == nil {
 			uo.Compression = &protocol.CompressionOptions{}
 		}
+		// A test target exercises its clients' context-takeover inflating.
+		uo.CompressionContextTakeover = true
 	}
 	c, err := handshake.Upgrade(w, r, uo)
 	if err != nil {
