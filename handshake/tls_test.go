@@ -93,7 +93,7 @@ func TestDialTLSALPN(t *testing.T) {
 		{name: "h2 first in the client's list", clientProto: []string{"h2", "http/1.1"}},
 		{name: "h2 only in the client's list", clientProto: []string{"h2"}},
 		{name: "no list", clientProto: nil},
-		{name: "server selects another protocol", serverProto: []string{"acme-tls/1"}, clientProto: []string{"acme-tls/1"}, wantErr: `server selected ALPN protocol "acme-tls/1" for an HTTP/1.1 connection`},
+		{name: "server selects another protocol", serverProto: []string{"acme-tls/1"}, clientProto: []string{"acme-tls/1"}, wantErr: `server selected ALPN protocol "acme-tls/1", not one of ["http/1.1"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

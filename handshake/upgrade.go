@@ -71,6 +71,22 @@ type UpgradeOptions struct {
 // The only extension is permessage-deflate, selected when
 // UpgradeOptions.Compression allows it; other extension offers are ignored.
 //
+// Over HTTP/2, Upgrade accepts WebSockets opened as streams (RFC 8441):
+// an extended CONNECT request with :protocol websocket and
+// Sec-WebSocket-Version 13 (no Sec-WebSocket-Key). Subprotocols,
+// compression, the origin check and the response headers work as above;
+// the answer is 200 and the Conn reads the request body and writes the
+// response, flushed. net/http must have extended CONNECT on (import
+// package handshake/xconnect, or run with GODEBUG=http2xconnect=1), else
+// browsers never send such requests. Refusals: 405 for a method other than
+// CONNECT, 400 for another :protocol or version, 403 for the origin. A
+// ServeMux pattern with a method ("GET /ws") does not match CONNECT: use
+// "/ws". The stream ends when the handler returns, so a handler that hands
+// the Conn to a goroutine must wait for Done(c) before returning (Done is
+// closed at once for HTTP/1.1); the server's ReadTimeout and WriteTimeout
+// are lifted for the stream, as hijacking lifts them on HTTP/1.1. Closing
+// the Conn ends the stream, never the HTTP/2 connection.
+//
 // The handler may serve the Conn until it ends, or hand it to a goroutine
 // and return. Returning is lighter on memory: net/http keeps its state for
 // the connection (a 4 KiB write buffer, the request with its headers and
@@ -85,12 +101,21 @@ type UpgradeOptions struct {
 //			return
 //		}
 //		go serve(c) // reads and writes with its own context, then closes c
+//		<-handshake.Done(c) // at once on HTTP/1.1; over HTTP/2, once c is closed
 //	}
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*protocol.Conn, error) {
 	if opts == nil {
 		opts = &UpgradeOptions{}
 	}
-	key, code, reason := checkRequest(w, r, opts)
+	stream := r.ProtoMajor == 2
+	var key string
+	var code int
+	var reason string
+	if stream {
+		code, reason = checkStreamRequest(w, r, opts)
+	} else {
+		key, code, reason = checkRequest(w, r, opts)
+	}
 	if code != 0 {
 		return nil, refuse(w, code, reason)
 	}
@@ -111,6 +136,9 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) (*pro
 	}
 	sub := chooseSubprotocol(r.Header.Values(hdrProtocol), opts.Subprotocols)
 	ext, compression := negotiateDeflate(r.Header.Values(hdrExtensions), serverDeflatePolicy(opts))
+	if stream {
+		return acceptStream(w, r, opts, sub, ext, compression)
+	}
 
 	var buf bytes.Buffer
 	buf.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
@@ -203,14 +231,18 @@ func checkRequest(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions) 
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
 		return "", http.StatusBadRequest, "the upgrade request must not have a body"
 	}
-	check := opts.CheckOrigin
-	if check == nil {
-		check = sameOrigin
-	}
-	if !check(r) {
+	if !originAllowed(r, opts) {
 		return "", http.StatusForbidden, "origin not allowed"
 	}
 	return strings.TrimSpace(v[0]), 0, ""
+}
+
+// originAllowed runs the origin check of opts, or the default one.
+func originAllowed(r *http.Request, opts *UpgradeOptions) bool {
+	if opts.CheckOrigin != nil {
+		return opts.CheckOrigin(r)
+	}
+	return sameOrigin(r)
 }
 
 // refuse answers the request with code and a plain-text reason and returns
