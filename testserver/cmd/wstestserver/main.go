@@ -4,7 +4,13 @@
 //
 // Usage:
 //
-//	wstestserver [-addr 127.0.0.1:9001] [-max-message-size 67108864] [-v]
+//	wstestserver [-addr 127.0.0.1:9001] [-max-message-size 67108864] [-v] [-tls] [-http2]
+//
+// -tls serves wss:// with a self-signed certificate generated at start;
+// -http2 does too, and also speaks HTTP/2 with extended CONNECT, so that
+// browsers and DialOptions.HTTP2 open WebSockets over HTTP/2 (RFC 8441).
+// Extended CONNECT is enabled by importing handshake/xconnect (the
+// equivalent of GODEBUG=http2xconnect=1).
 //
 // It runs until interrupted (SIGINT or SIGTERM), then closes every open
 // WebSocket and exits.
@@ -12,6 +18,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +31,8 @@ import (
 	"syscall"
 	"time"
 
+	// Extended CONNECT (RFC 8441) for -http2: see handshake/xconnect.
+	_ "github.com/wslua/wslua/handshake/xconnect"
 	"github.com/wslua/wslua/testserver"
 )
 
@@ -49,6 +58,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	maxSize := fs.Int64("max-message-size", testserver.DefaultMaxMessageSize, "largest message the server reads, in bytes")
 	verbose := fs.Bool("v", false, "log every session that ends with an unexpected error")
 	noCompression := fs.Bool("no-compression", false, "decline permessage-deflate offers")
+	useTLS := fs.Bool("tls", false, "serve wss:// with a generated self-signed certificate")
+	useH2 := fs.Bool("http2", false, "serve wss:// and WebSockets over HTTP/2 (RFC 8441); implies -tls")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,9 +86,25 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          logger,
 	}
+	scheme := "ws"
+	if *useTLS || *useH2 {
+		cert, err := testserver.SelfSignedCert()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		protos := []string{"http/1.1"}
+		if *useH2 {
+			protos = []string{"h2", "http/1.1"}
+			srv.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: testserver.MaxHTTP2Streams}
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: protos}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "wss"
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Printf("wstestserver: listening on ws://%s/", ln.Addr())
+	logger.Printf("wstestserver: listening on %s://%s/", scheme, ln.Addr())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
