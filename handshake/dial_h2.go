@@ -156,7 +156,8 @@ func (p *HTTP2Pool) transport() *http2.Transport {
 		if idle <= 0 {
 			idle = DefaultHTTP2IdleTimeout
 		}
-		p.tr = &http2.Transport{IdleConnTimeout: idle}
+		// DisableCompression: no Accept-Encoding on a WebSocket request.
+		p.tr = &http2.Transport{IdleConnTimeout: idle, DisableCompression: true}
 	}
 	return p.tr
 }
@@ -314,6 +315,20 @@ func dialStream(ctx context.Context, t *target, pu *url.URL, req *request, opts 
 	switch {
 	case pc != nil:
 		hc, resp, err := openStream(ctx, pc, t, req, opts)
+		if err != nil && !isStreamRefusal(err) && resp == nil && ctx.Err() == nil {
+			// The connection died under the request (a GOAWAY, or a peer
+			// that dropped it): once more, on a connection of its own.
+			if st := pc.cc.State(); st.Closed || st.Closing {
+				if pc, raw, tc, err = pool.acquire(ctx, key, dialTLS); pc != nil {
+					hc, resp, err = openStream(ctx, pc, t, req, opts)
+				} else if err == nil {
+					err = &HandshakeError{Op: opHandshake, Reason: "no HTTP/2 connection for the retry"}
+				}
+				if tc != nil {
+					tc.Close()
+				}
+			}
+		}
 		if err == nil || !isStreamRefusal(err) {
 			return hc, resp, err
 		}
@@ -446,15 +461,14 @@ func openStream(ctx context.Context, pc *pooledConn, t *target, req *request, op
 	}
 	resp.Body = http.NoBody
 	sc := newStreamConn(&streamConn{
-		body:       body,
-		w:          pw,
-		abortWrite: func() { pw.CloseWithError(streamTimeout("write")) },
-		finish: func() {
-			pw.Close()
-			body.Close()
-		},
-		laddr: pc.laddr,
-		raddr: pc.raddr,
+		body:        body,
+		w:           pw,
+		abortWrite:  func() { pw.CloseWithError(streamTimeout("write")) },
+		finishWrite: func() { pw.Close() },
+		finishRead:  func() { body.Close() },
+		lingerRead:  true,
+		laddr:       pc.laddr,
+		raddr:       pc.raddr,
 	})
 	return &clientConn{conn: sc, subprotocol: sub, compression: agreedCompression(req.check.extensions)}, resp, nil
 }

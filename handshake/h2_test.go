@@ -196,7 +196,8 @@ func TestHTTP2ManyWebSocketsOneConnection(t *testing.T) {
 		require.NoError(t, c.Close(protocol.StatusNormalClosure, ""))
 	}
 	for range n / 2 {
-		require.Equal(t, protocol.StatusNormalClosure, protocol.CloseStatus((<-srv.seen).end))
+		end := (<-srv.seen).end
+		require.Equal(t, protocol.StatusNormalClosure, protocol.CloseStatus(end), "%v", end)
 	}
 	for _, c := range conns[n/2:] {
 		echo(t, ctx, c, protocol.MessageBinary, []byte("still here"))

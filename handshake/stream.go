@@ -29,17 +29,20 @@ const streamReadChunk = 16 << 10
 // nothing else would be safe); one that passes between writes only makes
 // the next Write fail with a timeout.
 type streamConn struct {
-	body       io.ReadCloser
-	w          io.Writer
-	flush      func() error // nil: w needs no flushing
-	abortWrite func()       // unblocks a blocked Write, ending the stream
-	finish     func()       // ends the stream; called once, by Close
-	laddr      net.Addr
-	raddr      net.Addr
+	body        io.ReadCloser
+	w           io.Writer
+	flush       func() error // nil: w needs no flushing
+	abortWrite  func()       // unblocks a blocked Write, ending the stream
+	finishWrite func()       // ends our half of the stream (nil: nothing to do)
+	finishRead  func()       // stops reading the peer's half, resetting it if still open
+	lingerRead  bool         // Close waits (in the background) for the peer's half to end before finishRead
+	laddr       net.Addr
+	raddr       net.Addr
 
-	done      chan struct{} // closed once Close has ended the stream
-	closing   chan struct{} // closed when Close begins
-	closeOnce sync.Once
+	done       chan struct{} // closed once Close has ended our half (server: the handler may return)
+	closing    chan struct{} // closed when Close begins
+	readerDone chan struct{} // closed when the reader goroutine ends
+	closeOnce  sync.Once
 
 	// Reading: the goroutine sends chunks (data, or a final error), and
 	// gets each buffer back on ack once Read has used it up.
@@ -69,6 +72,7 @@ type streamChunk struct {
 func newStreamConn(s *streamConn) *streamConn {
 	s.done = make(chan struct{})
 	s.closing = make(chan struct{})
+	s.readerDone = make(chan struct{})
 	s.chunks = make(chan streamChunk)
 	s.ack = make(chan struct{}, 1)
 	s.rdl.init(nil)
@@ -77,32 +81,44 @@ func newStreamConn(s *streamConn) *streamConn {
 	return s
 }
 
-// readLoop reads the body until it fails or the conn closes.
+// readLoop reads the body until it ends or fails. Once the conn is
+// closing, what arrives is discarded: the peer's end of the stream is
+// awaited (see Close).
 func (s *streamConn) readLoop() {
+	defer close(s.readerDone)
 	buf := make([]byte, streamReadChunk)
+	deliver := true
 	for {
 		n, err := s.body.Read(buf)
-		if n > 0 {
+		if n > 0 && deliver {
 			select {
 			case s.chunks <- streamChunk{b: buf[:n]}:
+				select {
+				case <-s.ack:
+				case <-s.closing:
+					deliver = false
+				}
 			case <-s.closing:
-				return
-			}
-			select {
-			case <-s.ack:
-			case <-s.closing:
-				return
+				deliver = false
 			}
 		}
 		if err != nil {
-			select {
-			case s.chunks <- streamChunk{err: err}:
-			case <-s.closing:
+			if deliver {
+				select {
+				case s.chunks <- streamChunk{err: err}:
+				case <-s.closing:
+				}
 			}
 			return
 		}
 	}
 }
+
+// streamLinger is how long Close waits for the peer to end its half of
+// the stream before resetting it. After a close handshake the peer ends
+// it at once; resetting first can make the peer lose the close frame
+// (some servers report 1006 then).
+var streamLinger = time.Second
 
 // Read reads what the peer sent on the stream.
 func (s *streamConn) Read(p []byte) (int, error) {
@@ -209,7 +225,10 @@ func (s *streamConn) onWriteDeadline() {
 }
 
 // Close ends the stream. A blocked Write is aborted first; a blocked Read
-// returns net.ErrClosed.
+// returns net.ErrClosed. Our half of the stream ends at once. With
+// lingerRead (the client) the peer's half is awaited in the background
+// for at most streamLinger before it is reset; a server's handler returns
+// at once and net/http resets the client's half if still open.
 func (s *streamConn) Close() error {
 	first := false
 	s.closeOnce.Do(func() {
@@ -226,15 +245,34 @@ func (s *streamConn) Close() error {
 			s.werr = net.ErrClosed
 		}
 		s.wmu.Unlock()
-		s.finish()
+		if s.finishWrite != nil {
+			s.finishWrite()
+		}
 		s.rdl.stop()
 		s.wdl.stop()
 		close(s.done)
+		if s.lingerRead {
+			go s.linger()
+		} else {
+			s.finishRead()
+		}
 	})
 	if !first {
 		return net.ErrClosed
 	}
 	return nil
+}
+
+// linger waits for the peer's end of the stream, at most streamLinger,
+// then stops reading.
+func (s *streamConn) linger() {
+	t := time.NewTimer(streamLinger)
+	select {
+	case <-s.readerDone:
+	case <-t.C:
+	}
+	t.Stop()
+	s.finishRead()
 }
 
 // LocalAddr returns the local address of the HTTP/2 connection.

@@ -16,15 +16,14 @@ func pipeStream(t *testing.T) (s *streamConn, in *io.PipeWriter, out *io.PipeRea
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	s = newStreamConn(&streamConn{
-		body:       inR,
-		w:          outW,
-		abortWrite: func() { outW.CloseWithError(streamTimeout("write")) },
-		finish: func() {
-			outW.Close()
-			inR.Close()
-		},
-		laddr: stringAddr("local"),
-		raddr: stringAddr("remote"),
+		body:        inR,
+		w:           outW,
+		abortWrite:  func() { outW.CloseWithError(streamTimeout("write")) },
+		finishWrite: func() { outW.Close() },
+		finishRead:  func() { inR.Close() },
+		lingerRead:  true,
+		laddr:       stringAddr("local"),
+		raddr:       stringAddr("remote"),
 	})
 	t.Cleanup(func() {
 		s.Close()
@@ -123,7 +122,7 @@ func TestStreamConnCloseUnblocks(t *testing.T) {
 	require.ErrorIs(t, s.Close(), net.ErrClosed)
 	_, err := s.Write([]byte("x"))
 	require.ErrorIs(t, err, net.ErrClosed)
-	require.True(t, isClosed(doneOf(s)))
+	within(t, 2*streamLinger, "the stream's end", func() { <-doneOf(s) })
 	require.Equal(t, "local", s.LocalAddr().String())
 	require.Equal(t, "remote", s.RemoteAddr().String())
 }

@@ -78,7 +78,7 @@ func acceptStream(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions, 
 		w:          w,
 		flush:      rc.Flush,
 		abortWrite: func() { _ = rc.SetWriteDeadline(aLongTimeAgo) },
-		finish:     func() { _ = r.Body.Close() },
+		finishRead: func() { _ = r.Body.Close() }, // the response ends when the handler returns (Done)
 		laddr:      laddr,
 		raddr:      stringAddr(r.RemoteAddr),
 	})
