@@ -453,3 +453,29 @@ func TestDone(t *testing.T) {
 		require.NoError(t, c.Close(protocol.StatusNormalClosure, ""))
 	}
 }
+
+// The Conn's read limit and keepalive work over a stream as over TCP.
+func TestHTTP2LimitAndKeepalive(t *testing.T) {
+	var pings atomic.Int32
+	srv := newH2Server(t, &UpgradeOptions{Conn: protocol.Options{
+		ReadLimit: 1024,
+		OnPing:    func([]byte) { pings.Add(1) },
+	}}, 0)
+	ctx := testCtx(t)
+	opts := h2Opts(t, srv.Server, HTTP2Require)
+	opts.Conn = protocol.Options{PingInterval: 20 * time.Millisecond, PongTimeout: 2 * time.Second}
+	c, _, err := Dial(ctx, srv.url("/"), opts)
+	require.NoError(t, err)
+	defer c.CloseNow()
+	echo(t, ctx, c, protocol.MessageBinary, make([]byte, 1024))
+	// A new ping goes out once the last one's pong was read.
+	for want := int32(1); want <= 3; want++ {
+		require.Eventually(t, func() bool { return pings.Load() >= want }, 5*time.Second, 5*time.Millisecond, "keepalive ping %d reaches the server", want)
+		echo(t, ctx, c, protocol.MessageText, []byte("still open after the pings"))
+	}
+
+	require.NoError(t, c.Write(ctx, protocol.MessageBinary, make([]byte, 1025)))
+	_, _, err = c.Read(ctx)
+	require.Equal(t, protocol.StatusMessageTooBig, protocol.CloseStatus(err), "%v", err)
+	require.Equal(t, protocol.StatusMessageTooBig, protocol.CloseStatus((<-srv.seen).end))
+}
