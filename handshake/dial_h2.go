@@ -62,8 +62,9 @@ var (
 )
 
 // HTTP2Pool holds the HTTP/2 connections that dials with HTTP2 set share:
-// WebSockets to the same server (host and port, TLS configuration and proxy)
-// are opened as streams of one connection, and a new connection is made
+// WebSockets to the same server (host and port, TLS server name, the same
+// *tls.Config pointer or nil, and proxy) are opened as streams of one
+// connection, and a new connection is made
 // only when the server's limit on concurrent streams is reached. A
 // connection closes itself after IdleTimeout without streams. The zero
 // value is ready to use.
@@ -162,6 +163,27 @@ func (p *HTTP2Pool) transport() *http2.Transport {
 	return p.tr
 }
 
+// sweepLocked forgets the entries that hold nothing: no connection, no
+// dial under way, no refusal still remembered. p.mu is held.
+func (p *HTTP2Pool) sweepLocked() {
+	now := time.Now()
+	for k, e := range p.entries {
+		if e.dialing != nil || (e.noStream != nil && now.Before(e.until)) {
+			continue
+		}
+		live := false
+		for _, pc := range e.conns {
+			if st := pc.cc.State(); !st.Closed {
+				live = true
+				break
+			}
+		}
+		if !live {
+			delete(p.entries, k)
+		}
+	}
+}
+
 // reserve returns a connection of e with a stream reserved, or nil. It
 // drops closed connections. p.mu is held.
 func (e *poolEntry) reserve() *pooledConn {
@@ -194,6 +216,7 @@ func (p *HTTP2Pool) acquire(ctx context.Context, key poolKey, dialTLS func() (ra
 		}
 		e := p.entries[key]
 		if e == nil {
+			p.sweepLocked()
 			e = &poolEntry{}
 			p.entries[key] = e
 		}

@@ -479,3 +479,35 @@ func TestHTTP2LimitAndKeepalive(t *testing.T) {
 	require.Equal(t, protocol.StatusMessageTooBig, protocol.CloseStatus(err), "%v", err)
 	require.Equal(t, protocol.StatusMessageTooBig, protocol.CloseStatus((<-srv.seen).end))
 }
+
+// A pool does not keep entries for servers (or per-dial TLS configs) whose
+// connections are gone.
+func TestHTTP2PoolForgetsDeadEntries(t *testing.T) {
+	srv := newH2Server(t, nil, 0)
+	ctx := testCtx(t)
+	pool := &HTTP2Pool{IdleTimeout: 20 * time.Millisecond}
+	defer pool.Close()
+	for i := range 5 {
+		opts := directOpts()
+		opts.TLSConfig = trusting(srv.Server) // a new pointer each time: a new key
+		opts.HTTP2, opts.HTTP2Pool = HTTP2Require, pool
+		c, _, err := Dial(ctx, srv.url("/"), opts)
+		require.NoError(t, err, "dial %d", i)
+		require.NoError(t, c.Close(protocol.StatusNormalClosure, ""))
+		<-srv.seen
+		require.Eventually(t, func() bool {
+			pool.mu.Lock()
+			defer pool.mu.Unlock()
+			for _, pc := range pool.entries[poolKey{addr: srv.Listener.Addr().String(), serverName: "127.0.0.1", tls: opts.TLSConfig}].conns {
+				if !pc.cc.State().Closed {
+					return false
+				}
+			}
+			return true
+		}, 5*time.Second, 5*time.Millisecond, "the idle connection closes itself")
+	}
+	pool.mu.Lock()
+	n := len(pool.entries)
+	pool.mu.Unlock()
+	require.Equal(t, 1, n, "each new key sweeps the dead ones: only the last remains")
+}

@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -47,13 +48,14 @@ func checkStreamRequest(w http.ResponseWriter, r *http.Request, opts *UpgradeOpt
 func acceptStream(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions, sub, ext string, compression *protocol.CompressionOptions) (*protocol.Conn, error) {
 	rc := http.NewResponseController(w)
 	// The server's ReadTimeout and WriteTimeout apply to each stream; the
-	// WebSocket has its own (protocol.Options).
-	if err := rc.SetReadDeadline(time.Time{}); err != nil {
+	// WebSocket has its own (protocol.Options). A wrapping ResponseWriter
+	// without deadlines (no Unwrap) keeps the server's.
+	if err := rc.SetReadDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		e := refuse(w, http.StatusInternalServerError, "cannot clear the stream's read deadline")
 		e.Err = err
 		return nil, e
 	}
-	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		e := refuse(w, http.StatusInternalServerError, "cannot clear the stream's write deadline")
 		e.Err = err
 		return nil, e
@@ -74,10 +76,15 @@ func acceptStream(w http.ResponseWriter, r *http.Request, opts *UpgradeOptions, 
 	}
 	laddr, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 	sc := newStreamConn(&streamConn{
-		body:       r.Body,
-		w:          w,
-		flush:      rc.Flush,
-		abortWrite: func() { _ = rc.SetWriteDeadline(aLongTimeAgo) },
+		body:  r.Body,
+		w:     w,
+		flush: rc.Flush,
+		abortWrite: func() {
+			// Resets the stream. Should the handler have returned without
+			// waiting for Done, net/http's writer panics: nothing to abort.
+			defer func() { _ = recover() }()
+			_ = rc.SetWriteDeadline(aLongTimeAgo)
+		},
 		finishRead: func() { _ = r.Body.Close() }, // the response ends when the handler returns (Done)
 		laddr:      laddr,
 		raddr:      stringAddr(r.RemoteAddr),
