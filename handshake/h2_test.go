@@ -34,14 +34,15 @@ type h2Seen struct {
 // (the handler waits for Done). It counts the TCP connections it accepted.
 type h2Server struct {
 	*httptest.Server
-	seen  chan h2Seen
-	conns atomic.Int32
+	seen     chan h2Seen
+	returned chan struct{} // one per upgraded request whose handler returned
+	conns    atomic.Int32
 }
 
 func newH2Server(t *testing.T, opts *UpgradeOptions, maxStreams uint32) *h2Server {
 	t.Helper()
 	require.True(t, xconnect.Enabled(), "the test binary imports xconnect")
-	s := &h2Server{seen: make(chan h2Seen, 2048)}
+	s := &h2Server{seen: make(chan h2Seen, 2048), returned: make(chan struct{}, 2048)}
 	var wg sync.WaitGroup
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		wg.Add(1)
@@ -68,6 +69,7 @@ func newH2Server(t *testing.T, opts *UpgradeOptions, maxStreams uint32) *h2Serve
 			}
 		}()
 		<-Done(c)
+		s.returned <- struct{}{}
 	}))
 	s.EnableHTTP2 = true
 	if maxStreams > 0 {
@@ -136,6 +138,25 @@ func TestHTTP2EchoAndClose(t *testing.T) {
 	var ce *protocol.CloseError
 	require.ErrorAs(t, seen.end, &ce)
 	require.Equal(t, "bye", ce.Reason)
+
+	// The stream ended on both sides; the connection stays.
+	select {
+	case <-srv.returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server's handler has not returned 5 s after the close")
+	}
+	pool := opts.HTTP2Pool
+	require.Eventually(t, func() bool {
+		pool.mu.Lock()
+		defer pool.mu.Unlock()
+		for _, e := range pool.entries {
+			for _, pc := range e.conns {
+				st := pc.cc.State()
+				return !st.Closed && st.StreamsActive == 0
+			}
+		}
+		return false
+	}, 5*time.Second, 5*time.Millisecond, "the client's stream ended, its connection did not")
 }
 
 // permessage-deflate is negotiated over HTTP/2 as over HTTP/1.1, with the
