@@ -532,3 +532,23 @@ func TestHTTP2PoolForgetsDeadEntries(t *testing.T) {
 	pool.mu.Unlock()
 	require.Equal(t, 1, n, "each new key sweeps the dead ones: only the last remains")
 }
+
+// An HTTP/2 dial goes through an HTTP CONNECT proxy like an HTTP/1.1 one:
+// the tunnel carries the TLS connection and every stream on it.
+func TestHTTP2ThroughProxy(t *testing.T) {
+	srv := newH2Server(t, nil, 0)
+	addr := srv.Listener.Addr().String()
+	p := newConnectProxy(t, false, "", to(addr))
+	ctx := testCtx(t)
+	opts := h2Opts(t, srv.Server, HTTP2Require)
+	opts.Proxy = fixedProxy(t, p.srv.URL)
+	for i := range 3 {
+		c, resp, err := Dial(ctx, srv.url("/"), opts)
+		require.NoError(t, err, "dial %d", i)
+		require.Equal(t, 2, resp.ProtoMajor)
+		echo(t, ctx, c, protocol.MessageText, []byte("via the proxy"))
+		require.NoError(t, c.Close(protocol.StatusNormalClosure, ""))
+	}
+	targets, _ := p.seen()
+	require.Equal(t, []string{addr}, targets, "one tunnel for the three WebSockets")
+}
