@@ -78,6 +78,10 @@ type HTTP2Pool struct {
 	tr      *http2.Transport
 }
 
+// streamReceiveWindow is the HTTP/2 flow-control window of each WebSocket
+// stream a client opens: the most a server can send ahead of our reads.
+const streamReceiveWindow = 1 << 20
+
 // DefaultHTTP2IdleTimeout is the IdleTimeout of a zero HTTP2Pool.
 const DefaultHTTP2IdleTimeout = 30 * time.Second
 
@@ -157,8 +161,18 @@ func (p *HTTP2Pool) transport() *http2.Transport {
 		if idle <= 0 {
 			idle = DefaultHTTP2IdleTimeout
 		}
-		// DisableCompression: no Accept-Encoding on a WebSocket request.
-		p.tr = &http2.Transport{IdleConnTimeout: idle, DisableCompression: true}
+		// The stream window bounds what a server can make us buffer per
+		// WebSocket beyond what Read consumed (x/net's default is 4 MiB);
+		// it is set through a net/http Transport, the only way x/net takes
+		// it. DisableCompression: no Accept-Encoding on a WebSocket request.
+		t1 := &http.Transport{HTTP2: &http.HTTP2Config{MaxReceiveBufferPerStream: streamReceiveWindow}}
+		tr, err := http2.ConfigureTransports(t1)
+		if err != nil {
+			tr = &http2.Transport{}
+		}
+		tr.IdleConnTimeout = idle
+		tr.DisableCompression = true
+		p.tr = tr
 	}
 	return p.tr
 }

@@ -552,3 +552,34 @@ func TestHTTP2ThroughProxy(t *testing.T) {
 	targets, _ := p.seen()
 	require.Equal(t, []string{addr}, targets, "one tunnel for the three WebSockets")
 }
+
+// A server cannot make our client buffer more than the stream window
+// (1 MiB, plus the reader's 16 KiB) ahead of its reads: a 3 MiB message
+// to a client that does not read blocks the server's Write.
+func TestHTTP2ClientStreamWindow(t *testing.T) {
+	wrote := make(chan error, 1)
+	var wg sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		c, err := Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		wrote <- c.Write(ctx, protocol.MessageBinary, make([]byte, 3<<20))
+	}))
+	srv.EnableHTTP2 = true
+	startServer(t, srv, true, &wg)
+	c, _, err := Dial(testCtx(t), "wss://"+srv.Listener.Addr().String()+"/", h2Opts(t, srv, HTTP2Require))
+	require.NoError(t, err)
+	defer c.CloseNow()
+	select {
+	case err := <-wrote:
+		require.Error(t, err, "3 MiB went out to a client that reads nothing")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server's Write neither finished nor failed")
+	}
+}
