@@ -427,6 +427,10 @@ func isStreamRefusal(err error) bool {
 // checks the answer.
 func openStream(ctx context.Context, pc *pooledConn, t *target, req *request, opts *DialOptions) (*clientConn, *http.Response, error) {
 	pr, pw := io.Pipe()
+	// x/net ties the whole stream to the request's context, while ctx
+	// bounds the handshake only: the stream gets a context of its own,
+	// canceled with ctx until the response arrives, and by Close after.
+	sctx, scancel := context.WithCancel(context.WithoutCancel(ctx))
 	u := *t.public
 	u.Scheme = "https"
 	hreq := (&http.Request{
@@ -437,7 +441,7 @@ func openStream(ctx context.Context, pc *pooledConn, t *target, req *request, op
 		Body:       pr,
 		Proto:      "HTTP/2.0",
 		ProtoMajor: 2,
-	}).WithContext(ctx)
+	}).WithContext(sctx)
 	hreq.ContentLength = -1
 	hreq.Header[protocolPseudoHeader] = []string{"websocket"}
 	hreq.Header.Set("Sec-WebSocket-Version", "13")
@@ -456,8 +460,14 @@ func openStream(ctx context.Context, pc *pooledConn, t *target, req *request, op
 		}
 	}
 
+	stopWatch := context.AfterFunc(ctx, scancel)
 	resp, err := pc.cc.RoundTrip(hreq)
+	if !stopWatch() && err == nil {
+		resp.Body.Close()
+		err = ctx.Err()
+	}
 	if err != nil {
+		scancel()
 		pw.Close()
 		if strings.Contains(err.Error(), "extended connect not supported by peer") {
 			return nil, nil, &HandshakeError{Op: opHandshake, Reason: ErrNoExtendedConnect.Error(), Err: ErrNoExtendedConnect}
@@ -469,6 +479,7 @@ func openStream(ctx context.Context, pc *pooledConn, t *target, req *request, op
 	fail := func(e *HandshakeError) (*clientConn, *http.Response, error) {
 		pw.Close()
 		body.Close()
+		scancel()
 		resp.Body = http.NoBody
 		return nil, resp, e
 	}
@@ -502,10 +513,13 @@ func openStream(ctx context.Context, pc *pooledConn, t *target, req *request, op
 		w:           pw,
 		abortWrite:  func() { pw.CloseWithError(streamTimeout("write")) },
 		finishWrite: func() { pw.Close() },
-		finishRead:  func() { body.Close() },
-		lingerRead:  true,
-		laddr:       pc.laddr,
-		raddr:       pc.raddr,
+		finishRead: func() {
+			body.Close()
+			scancel()
+		},
+		lingerRead: true,
+		laddr:      pc.laddr,
+		raddr:      pc.raddr,
 	})
 	return &clientConn{conn: sc, subprotocol: sub, compression: agreedCompression(req.check.extensions)}, resp, nil
 }

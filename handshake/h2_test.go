@@ -583,3 +583,48 @@ func TestHTTP2ClientStreamWindow(t *testing.T) {
 		t.Fatal("the server's Write neither finished nor failed")
 	}
 }
+
+// The dial's context bounds the handshake only: canceling it (or the
+// DialTimeout's own context ending as Dial returns) leaves the stream open.
+func TestHTTP2ContextEndsWithDial(t *testing.T) {
+	srv := newH2Server(t, nil, 0)
+	opts := h2Opts(t, srv.Server, HTTP2Require)
+	opts.DialTimeout = 5 * time.Second
+	dctx, cancel := context.WithCancel(context.Background())
+	c, _, err := Dial(dctx, srv.url("/"), opts)
+	require.NoError(t, err)
+	defer c.CloseNow()
+	cancel()
+	time.Sleep(20 * time.Millisecond)
+	ctx := testCtx(t)
+	echo(t, ctx, c, protocol.MessageText, []byte("after the dial's context ended"))
+	echo(t, ctx, c, protocol.MessageBinary, make([]byte, 256<<10))
+	require.NoError(t, c.Close(protocol.StatusNormalClosure, ""))
+}
+
+// A server that never answers the extended CONNECT: the dial's context
+// ends the wait.
+func TestHTTP2DialCanceled(t *testing.T) {
+	var wg sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		<-r.Context().Done() // never answers
+	}))
+	srv.EnableHTTP2 = true
+	startServer(t, srv, true, &wg)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := Dial(ctx, "wss://"+srv.Listener.Addr().String()+"/", h2Opts(t, srv, HTTP2Require))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		requireHandshakeError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Dial still waiting 5 s after its context ended")
+	}
+}
