@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +31,11 @@ type DialOptions struct {
 	Subprotocols []string
 	// TLSConfig configures TLS for wss URLs and https proxies. Nil means the
 	// default configuration, with certificate verification. It is cloned; an
-	// unset ServerName defaults to the host being connected to, and unset
-	// NextProtos to "http/1.1".
+	// unset ServerName defaults to the host being connected to. NextProtos
+	// is always narrowed to what the connection will speak: "h2" is removed
+	// from it for HTTP/1.1 (an empty list becomes "http/1.1"), and is put
+	// first with "http/1.1" after it for an HTTP/2 dial (see HTTP2); a
+	// server that selects another protocol fails the dial.
 	TLSConfig *tls.Config
 	// DialTimeout, if positive, bounds the whole dial: TCP connect, proxy,
 	// TLS and the opening handshake, in addition to the context.
@@ -46,6 +50,13 @@ type DialOptions struct {
 	// golang.org/x/net/http/httpproxy at each Dial (loopback addresses and
 	// localhost are never proxied).
 	Proxy func(*url.URL) (*url.URL, error)
+	// ProxyForRequest is Proxy in the form net/http's Transport.Proxy
+	// takes, so that http.ProxyFromEnvironment and http.ProxyURL fit. It
+	// sees a GET request for the URL Proxy would see, with the Host and the
+	// extra headers of this dial. Setting both Proxy and ProxyForRequest is
+	// an error. Note that http.ProxyFromEnvironment reads the environment
+	// once per process, and never proxies localhost or loopback addresses.
+	ProxyForRequest func(*http.Request) (*url.URL, error)
 	// NetDialContext, if set, makes the TCP connection (to the server or the
 	// proxy) instead of a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -55,6 +66,18 @@ type DialOptions struct {
 	// connection works without compression. An answer that accepts what
 	// was not offered fails the handshake. Nil offers nothing.
 	Compression *protocol.CompressionOptions
+	// HTTP2 opens the WebSocket as a stream of an HTTP/2 connection (RFC
+	// 8441, wss:// only) when not HTTP2Off (the default): HTTP2Prefer falls
+	// back to HTTP/1.1 when the server does not support it, HTTP2Require
+	// fails then (the error says why: ErrNoHTTP2, ErrNoExtendedConnect or
+	// ErrStreamRefused, usable with errors.Is). The response tells which
+	// was used: resp.ProtoMajor is 2 for a stream, 1 for HTTP/1.1. The
+	// TLS connection offers h2 and http/1.1 in ALPN; when the server picks
+	// http/1.1 the handshake continues on it.
+	HTTP2 HTTP2Mode
+	// HTTP2Pool holds the HTTP/2 connections shared between dials; nil
+	// means DefaultHTTP2Pool. See HTTP2Pool for which dials share one.
+	HTTP2Pool *HTTP2Pool
 	// Conn holds the options of the resulting Conn. Its Role is forced to
 	// protocol.RoleClient, its Subprotocol set to the server's choice and
 	// its Compression to the agreed parameters (it must be nil here).
@@ -121,78 +144,143 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*clientConn, *
 		ctx, cancel = context.WithTimeout(ctx, opts.DialTimeout)
 		defer cancel()
 	}
-	pu, err := opts.proxyFor(t)
+	pu, err := opts.proxyFor(t, req.host)
 	if err != nil {
 		return nil, nil, err
 	}
+	if opts.HTTP2 != HTTP2Off {
+		if t.secure {
+			return dialStream(ctx, t, pu, req, opts)
+		}
+		if opts.HTTP2 == HTTP2Require {
+			return nil, nil, &HandshakeError{Op: opDial, Reason: "HTTP2Require needs a wss:// URL (WebSockets over HTTP/2 run over TLS only)"}
+		}
+	}
+	raw, err := openRaw(ctx, t, pu, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return finishHTTP11(ctx, raw, nil, t, pu, req, opts)
+}
 
+// openRaw makes the first TCP connection: to the server, to an HTTP(S)
+// proxy, or through a SOCKS5 proxy to the server.
+func openRaw(ctx context.Context, t *target, pu *url.URL, opts *DialOptions) (net.Conn, error) {
 	dialFn := forwardDialer(opts.NetDialContext)
 	if dialFn == nil {
 		var d net.Dialer
 		dialFn = d.DialContext
 	}
-	var raw net.Conn
 	switch {
 	case pu == nil:
-		raw, err = dialFn(ctx, "tcp", t.addr)
+		raw, err := dialFn(ctx, "tcp", t.addr)
 		if err != nil {
-			return nil, nil, &HandshakeError{Op: opDial, Reason: "connecting to " + t.addr, Err: ctxErrOr(ctx, err)}
+			return nil, &HandshakeError{Op: opDial, Reason: "connecting to " + t.addr, Err: ctxErrOr(ctx, err)}
 		}
+		return raw, nil
 	case pu.Scheme == "socks5" || pu.Scheme == "socks5h":
-		if raw, err = dialSOCKS(ctx, pu, t, dialFn); err != nil {
-			return nil, nil, err
-		}
+		return dialSOCKS(ctx, pu, t, dialFn)
 	default:
-		raw, err = dialFn(ctx, "tcp", proxyAddr(pu))
+		raw, err := dialFn(ctx, "tcp", proxyAddr(pu))
 		if err != nil {
-			return nil, nil, &HandshakeError{Op: opProxy, Reason: "connecting to proxy " + strconv.Quote(redactURL(pu)), Err: ctxErrOr(ctx, err)}
+			return nil, &HandshakeError{Op: opProxy, Reason: "connecting to proxy " + strconv.Quote(redactURL(pu)), Err: ctxErrOr(ctx, err)}
 		}
+		return raw, nil
 	}
+}
 
-	// From here on every step does I/O on raw: cancelling the context (or its
-	// deadline passing) sets a past deadline that aborts it.
+// withAbort runs step with ctx bound to raw: cancelling the context (or its
+// deadline passing) sets a past deadline on raw that aborts the step's I/O.
+// raw is closed when the step fails; otherwise its deadline is cleared.
+func withAbort(ctx context.Context, raw net.Conn, step func() error) error {
 	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(aLongTimeAgo) })
-	hc, resp, err := handshake(ctx, raw, t, pu, req, opts)
+	err := step()
 	if !stop() && err == nil {
 		err = &HandshakeError{Op: opHandshake, Reason: "dial aborted", Err: ctx.Err()}
 	}
+	if err == nil {
+		if derr := raw.SetDeadline(time.Time{}); derr != nil {
+			err = &HandshakeError{Op: opHandshake, Reason: "clearing the deadline", Err: derr}
+		}
+	}
 	if err != nil {
 		raw.Close()
-		return nil, resp, err
 	}
-	if err := raw.SetDeadline(time.Time{}); err != nil {
-		raw.Close()
-		return nil, resp, &HandshakeError{Op: opHandshake, Reason: "clearing the deadline", Err: err}
+	return err
+}
+
+// finishHTTP11 runs the rest of an HTTP/1.1 dial over raw: the proxy
+// tunnel and TLS unless conn (raw with them done) is given, then the
+// upgrade request and its response.
+func finishHTTP11(ctx context.Context, raw, conn net.Conn, t *target, pu *url.URL, req *request, opts *DialOptions) (*clientConn, *http.Response, error) {
+	var hc *clientConn
+	var resp *http.Response
+	err := withAbort(ctx, raw, func() error {
+		var err error
+		if conn == nil {
+			if conn, err = tunnel(ctx, raw, t, pu, opts, http11Protos(nextProtos(opts.TLSConfig))); err != nil {
+				return err
+			}
+		}
+		hc, resp, err = exchange(ctx, raw, conn, t, req, opts)
+		return err
+	})
+	if err != nil {
+		return nil, resp, err
 	}
 	return hc, resp, nil
 }
 
-// handshake runs the steps after the first TCP connection: the HTTP CONNECT
-// exchange (http and https proxies), TLS (wss), the upgrade request and its
-// response.
-func handshake(ctx context.Context, raw net.Conn, t *target, pu *url.URL, req *request, opts *DialOptions) (*clientConn, *http.Response, error) {
+// nextProtos returns the ALPN list of a user TLS configuration, or nil.
+func nextProtos(c *tls.Config) []string {
+	if c == nil {
+		return nil
+	}
+	return c.NextProtos
+}
+
+// tunnel runs the steps between the first TCP connection and the HTTP
+// exchange: the HTTP CONNECT exchange (http and https proxies) and TLS
+// (wss, offering protos in ALPN). It returns the connection to speak HTTP
+// on.
+func tunnel(ctx context.Context, raw net.Conn, t *target, pu *url.URL, opts *DialOptions, protos []string) (net.Conn, error) {
 	conn := raw
 	if pu != nil && (pu.Scheme == "http" || pu.Scheme == "https") {
 		if pu.Scheme == "https" {
-			tc := tls.Client(conn, tlsConfig(opts.TLSConfig, stripZone(pu.Hostname()), true))
+			tc := tls.Client(conn, tlsConfig(opts.TLSConfig, stripZone(pu.Hostname()), true, http11Protos(nextProtos(opts.TLSConfig))))
 			if err := tc.HandshakeContext(ctx); err != nil {
-				return nil, nil, &HandshakeError{Op: opProxy, Reason: "TLS handshake with proxy " + strconv.Quote(redactURL(pu)), Err: ctxErrOr(ctx, err)}
+				return nil, &HandshakeError{Op: opProxy, Reason: "TLS handshake with proxy " + strconv.Quote(redactURL(pu)), Err: ctxErrOr(ctx, err)}
+			}
+			if err := checkALPN(tc, alpnHTTP11); err != nil {
+				return nil, &HandshakeError{Op: opProxy, Reason: "TLS handshake with proxy " + strconv.Quote(redactURL(pu)), Err: err}
 			}
 			conn = tc
 		}
 		var err error
 		if conn, err = httpConnect(ctx, conn, pu, t.addr); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if t.secure {
-		tc := tls.Client(conn, tlsConfig(opts.TLSConfig, stripZone(t.host), false))
+		tc := tls.Client(conn, tlsConfig(opts.TLSConfig, stripZone(t.host), false, protos))
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, nil, &HandshakeError{Op: opTLS, Reason: "handshake with " + t.addr, Err: ctxErrOr(ctx, err)}
+			return nil, &HandshakeError{Op: opTLS, Reason: "handshake with " + t.addr, Err: ctxErrOr(ctx, err)}
+		}
+		want := []string{alpnHTTP11}
+		if slices.Contains(protos, alpnH2) {
+			want = append(want, alpnH2)
+		}
+		if err := checkALPN(tc, want...); err != nil {
+			return nil, &HandshakeError{Op: opTLS, Reason: "handshake with " + t.addr, Err: err}
 		}
 		conn = tc
 	}
+	return conn, nil
+}
 
+// exchange sends the upgrade request on conn (raw, or what runs over it)
+// and reads the response.
+func exchange(ctx context.Context, raw, conn net.Conn, t *target, req *request, opts *DialOptions) (*clientConn, *http.Response, error) {
 	if _, err := conn.Write(req.bytes); err != nil {
 		return nil, nil, &HandshakeError{Op: opHandshake, Reason: "writing request", Err: ctxErrOr(ctx, err)}
 	}
@@ -225,7 +313,7 @@ func handshake(ctx context.Context, raw net.Conn, t *target, pu *url.URL, req *r
 // tlsConfig returns a copy of base for a connection to serverName. For a
 // proxy the name always replaces base's ServerName, which is meant for the
 // WebSocket server.
-func tlsConfig(base *tls.Config, serverName string, forProxy bool) *tls.Config {
+func tlsConfig(base *tls.Config, serverName string, forProxy bool, protos []string) *tls.Config {
 	var c *tls.Config
 	if base == nil {
 		c = &tls.Config{}
@@ -235,10 +323,41 @@ func tlsConfig(base *tls.Config, serverName string, forProxy bool) *tls.Config {
 	if forProxy || c.ServerName == "" {
 		c.ServerName = serverName
 	}
-	if len(c.NextProtos) == 0 {
-		c.NextProtos = []string{"http/1.1"}
-	}
+	c.NextProtos = protos
 	return c
+}
+
+// http11Protos returns the ALPN list for a connection that will speak
+// HTTP/1.1: protos without "h2" (a server would pick it and then not
+// understand the upgrade request), or just "http/1.1".
+func http11Protos(protos []string) []string {
+	var out []string
+	for _, p := range protos {
+		if p != alpnH2 {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{alpnHTTP11}
+	}
+	return out
+}
+
+// ALPN protocol names (RFC 7301 registry).
+const (
+	alpnHTTP11 = "http/1.1"
+	alpnH2     = "h2"
+)
+
+// checkALPN fails if the TLS connection negotiated a protocol other than
+// those in want (no protocol at all is fine: ALPN is optional, and means
+// HTTP/1.1).
+func checkALPN(tc *tls.Conn, want ...string) error {
+	p := tc.ConnectionState().NegotiatedProtocol
+	if p == "" || slices.Contains(want, p) {
+		return nil
+	}
+	return fmt.Errorf("server selected ALPN protocol %q, not one of %q", sanitize(p, maxPeerText), want)
 }
 
 // ctxErrOr returns the context's error when it is done (an I/O error then

@@ -18,4 +18,11 @@
 // selects any other extension); Upgrade accepts the first valid offer and
 // declines the others. The agreed parameters reach the Conn in
 // protocol.Options.Compression.
+//
+// Both sides also speak WebSockets over HTTP/2 (RFC 8441): Upgrade accepts
+// extended CONNECT requests when net/http has them enabled (package
+// xconnect), and Dial opens streams when DialOptions.HTTP2 asks for it,
+// sharing one HTTP/2 connection per server between WebSockets (HTTP2Pool).
+// Over HTTP/2 the Conn runs over a stream rather than a socket; everything
+// else is the same.
 package handshake

@@ -169,9 +169,13 @@ func (h *raw101Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // cleanup: httptest forgets hijacked connections.
 func trackConns(srv *httptest.Server) *connTracker {
 	tr := &connTracker{}
+	inner := srv.Config.ConnState
 	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			tr.add(c)
+		}
+		if inner != nil {
+			inner(c, s)
 		}
 	}
 	return tr

@@ -262,19 +262,22 @@ func TestCompressionOptionErrors(t *testing.T) {
 // What Upgrade answers to offers, seen on the wire.
 func TestUpgradeCompressionResponse(t *testing.T) {
 	tests := []struct {
-		name   string
-		policy *protocol.CompressionOptions
-		offers []string
-		want   string
+		name     string
+		policy   *protocol.CompressionOptions
+		takeover bool // UpgradeOptions.CompressionContextTakeover
+		offers   []string
+		want     string
 	}{
-		{"off", nil, []string{"permessage-deflate"}, ""},
-		{"accepted", &protocol.CompressionOptions{}, []string{"permessage-deflate; client_max_window_bits"}, "permessage-deflate"},
-		{"declined bad offer", &protocol.CompressionOptions{}, []string{"permessage-deflate; server_max_window_bits=4"}, ""},
-		{"second offer", &protocol.CompressionOptions{}, []string{"permessage-deflate; foo", "permessage-deflate; server_no_context_takeover"}, "permessage-deflate; server_no_context_takeover"},
+		{"off", nil, false, []string{"permessage-deflate"}, ""},
+		{"accepted, no context takeover by default", &protocol.CompressionOptions{}, false, []string{"permessage-deflate; client_max_window_bits"}, "permessage-deflate; server_no_context_takeover"},
+		{"accepted with context takeover", &protocol.CompressionOptions{}, true, []string{"permessage-deflate; client_max_window_bits"}, "permessage-deflate"},
+		{"takeover allowed but refused by the policy", &protocol.CompressionOptions{ServerNoContextTakeover: true}, true, []string{"permessage-deflate"}, "permessage-deflate; server_no_context_takeover"},
+		{"declined bad offer", &protocol.CompressionOptions{}, false, []string{"permessage-deflate; server_max_window_bits=4"}, ""},
+		{"second offer", &protocol.CompressionOptions{}, true, []string{"permessage-deflate; foo", "permessage-deflate; server_no_context_takeover"}, "permessage-deflate; server_no_context_takeover"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, errs := upgradeServer(t, &UpgradeOptions{Compression: tt.policy})
+			srv, errs := upgradeServer(t, &UpgradeOptions{Compression: tt.policy, CompressionContextTakeover: tt.takeover})
 			req := validRawRequest(srv.Listener.Addr().String())
 			for _, o := range tt.offers {
 				req.add("Sec-WebSocket-Extensions", o)
@@ -354,7 +357,7 @@ func TestCompressionLoopbackCombinations(t *testing.T) {
 		cp := &protocol.CompressionOptions{ServerNoContextTakeover: cs.snct, ClientNoContextTakeover: cs.cnct, ServerMaxWindowBits: bits(cs.sbits, clientSBits), ClientMaxWindowBits: bits(cs.cbits, clientCBits), Threshold: -1}
 		sp := &protocol.CompressionOptions{ServerNoContextTakeover: ss.snct, ClientNoContextTakeover: ss.cnct, ServerMaxWindowBits: bits(ss.sbits, serverSBits), ClientMaxWindowBits: bits(ss.cbits, serverCBits), Level: 9}
 		t.Run(fmt.Sprintf("client{%s}/server{%s}", cp, sp), func(t *testing.T) {
-			srv, agreed := deflateEchoServer(t, &UpgradeOptions{Compression: sp})
+			srv, agreed := deflateEchoServer(t, &UpgradeOptions{Compression: sp, CompressionContextTakeover: true})
 			ctx := testCtx(t)
 			c, resp, err := Dial(ctx, wsURL(srv), &DialOptions{Compression: cp})
 			require.NoError(t, err)

@@ -19,12 +19,27 @@ import (
 // proxyFor returns the proxy to use for t, or nil for a direct connection.
 // The proxy function sees the URL with scheme http or https (for ws and wss)
 // so that functions written for net/http, such as httpproxy's, apply.
-func (o *DialOptions) proxyFor(t *target) (*url.URL, error) {
-	f := o.Proxy
-	if f == nil {
-		f = httpproxy.FromEnvironment().ProxyFunc()
+func (o *DialOptions) proxyFor(t *target, hostHeader string) (*url.URL, error) {
+	var pu *url.URL
+	var err error
+	switch {
+	case o.Proxy != nil && o.ProxyForRequest != nil:
+		return nil, &HandshakeError{Op: opProxy, Reason: "both DialOptions.Proxy and DialOptions.ProxyForRequest are set"}
+	case o.ProxyForRequest != nil:
+		u := *t.forProxy
+		req := &http.Request{
+			Method: http.MethodGet, URL: &u, Host: hostHeader, Header: o.Header.Clone(),
+			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		}
+		if req.Header == nil {
+			req.Header = make(http.Header)
+		}
+		pu, err = o.ProxyForRequest(req)
+	case o.Proxy != nil:
+		pu, err = o.Proxy(t.forProxy)
+	default:
+		pu, err = httpproxy.FromEnvironment().ProxyFunc()(t.forProxy)
 	}
-	pu, err := f(t.forProxy)
 	if err != nil {
 		return nil, &HandshakeError{Op: opProxy, Reason: "choosing a proxy", Err: err}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -248,4 +249,44 @@ func TestDialProxyFromEnvironment(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ProxyForRequest takes net/http's proxy functions (http.ProxyURL,
+// http.ProxyFromEnvironment) and sees the request the dial would make.
+func TestDialProxyForRequest(t *testing.T) {
+	frame := []byte{0x81, 0x00}
+	h := newRaw101Handler()
+	h.after = frame
+	backend := newRaw101Server(t, h, false)
+	baddr := backend.Listener.Addr().String()
+	p := newConnectProxy(t, false, "", to(baddr))
+	pu, err := url.Parse(p.srv.URL)
+	require.NoError(t, err)
+
+	var seen *http.Request
+	opts := &DialOptions{
+		Header: http.Header{"X-Tenant": {"blue"}},
+		ProxyForRequest: func(r *http.Request) (*url.URL, error) {
+			seen = r
+			return http.ProxyURL(pu)(r)
+		},
+	}
+	require.NoError(t, dialAndRead(t, "ws://"+baddr+"/chat?x=1", opts, frame))
+	targets, _ := p.seen()
+	require.Contains(t, targets, baddr, "the proxy must be used")
+	require.NotNil(t, seen)
+	require.Equal(t, http.MethodGet, seen.Method)
+	require.Equal(t, "http://"+baddr+"/chat?x=1", seen.URL.String())
+	require.Equal(t, baddr, seen.Host)
+	require.Equal(t, "blue", seen.Header.Get("X-Tenant"))
+
+	// net/http's environment function fits the field's type.
+	env := &DialOptions{ProxyForRequest: http.ProxyFromEnvironment, NetDialContext: (&net.Dialer{}).DialContext}
+	require.NoError(t, dialAndRead(t, "ws://"+baddr+"/", env, frame), "loopback is never proxied")
+
+	// An error from the function, and both fields set.
+	_, _, err = dial(testCtx(t), "ws://"+baddr+"/", &DialOptions{ProxyForRequest: func(*http.Request) (*url.URL, error) { return nil, io.ErrUnexpectedEOF }})
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	_, _, err = dial(testCtx(t), "ws://"+baddr+"/", &DialOptions{ProxyForRequest: http.ProxyURL(pu), Proxy: fixedProxy(t, p.srv.URL)})
+	require.ErrorContains(t, err, "both DialOptions.Proxy and DialOptions.ProxyForRequest are set")
 }

@@ -4,7 +4,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -74,4 +77,56 @@ func TestDialTLSConfigNotModified(t *testing.T) {
 	hc.conn.Close()
 	require.Empty(t, cfg.ServerName)
 	require.Empty(t, cfg.NextProtos)
+}
+
+// A TLSConfig offering "h2" (as one shared with an http.Transport does) must
+// not let an HTTP/2-capable server select h2 for an HTTP/1.1 upgrade; a
+// protocol other than http/1.1 selected by the server fails the dial
+// clearly.
+func TestDialTLSALPN(t *testing.T) {
+	tests := []struct {
+		name        string
+		serverProto []string // the server's NextProtos; nil: net/http's default with EnableHTTP2 (h2, http/1.1)
+		clientProto []string
+		wantErr     string
+	}{
+		{name: "h2 first in the client's list", clientProto: []string{"h2", "http/1.1"}},
+		{name: "h2 only in the client's list", clientProto: []string{"h2"}},
+		{name: "no list", clientProto: nil},
+		{name: "server selects another protocol", serverProto: []string{"acme-tls/1"}, clientProto: []string{"acme-tls/1"}, wantErr: `server selected ALPN protocol "acme-tls/1", not one of ["http/1.1"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var wg sync.WaitGroup
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				wg.Add(1)
+				defer wg.Done()
+				c, err := Upgrade(w, r, nil)
+				if err == nil {
+					c.CloseNow()
+				}
+			}))
+			srv.EnableHTTP2 = true
+			if tt.serverProto != nil {
+				srv.TLS = &tls.Config{NextProtos: tt.serverProto}
+			}
+			startServer(t, srv, true, &wg)
+			cfg := trusting(srv)
+			cfg.NextProtos = tt.clientProto
+			opts := directOpts()
+			opts.TLSConfig = cfg
+			c, _, err := Dial(testCtx(t), "wss://"+srv.Listener.Addr().String()+"/", opts)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				require.Equal(t, opTLS, requireHandshakeError(t, err).Op)
+				return
+			}
+			require.NoError(t, err)
+			c.CloseNow()
+			// httptest's h2 server lists only "h2"; Go's TLS server then
+			// selects nothing for a client offering only http/1.1.
+			require.Contains(t, []string{"", "http/1.1"}, c.NetConn().(*tls.Conn).ConnectionState().NegotiatedProtocol)
+			require.Equal(t, tt.clientProto, cfg.NextProtos, "the caller's config is not modified")
+		})
+	}
 }

@@ -212,3 +212,56 @@ func TestChooseSubprotocol(t *testing.T) {
 		})
 	}
 }
+
+// Headers the handler set on w.Header() before Upgrade go out with the 101
+// answer, next to UpgradeOptions.ResponseHeader; reserved ones are refused
+// with 500 rather than silently dropped.
+func TestUpgradeSendsHandlerHeaders(t *testing.T) {
+	tests := []struct {
+		name       string
+		set        http.Header // put on w.Header() by the handler
+		opts       *UpgradeOptions
+		wantStatus int
+		want       http.Header
+	}{
+		{
+			name:       "cookie and custom headers",
+			set:        http.Header{"Set-Cookie": {"id=1", "theme=dark"}, "X-Request-Id": {"abc"}},
+			opts:       &UpgradeOptions{ResponseHeader: http.Header{"X-From-Options": {"yes"}}},
+			wantStatus: http.StatusSwitchingProtocols,
+			want:       http.Header{"Set-Cookie": {"id=1", "theme=dark"}, "X-Request-Id": {"abc"}, "X-From-Options": {"yes"}},
+		},
+		{name: "reserved header", set: http.Header{"Sec-Websocket-Accept": {"forged"}}, wantStatus: http.StatusInternalServerError},
+		{name: "CR LF in a value", set: http.Header{"X-A": {"b\r\nX-Evil: 1"}}, wantStatus: http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := make(chan error, 1)
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tt.set {
+					w.Header()[k] = v
+				}
+				c, err := Upgrade(w, r, tt.opts)
+				if c != nil {
+					c.CloseNow()
+				}
+				errs <- err
+			}))
+			startServer(t, srv, false, nil)
+			addr := srv.Listener.Addr().String()
+			resp, body := roundTrip(t, addr, validRawRequest(addr).String())
+			require.Equal(t, tt.wantStatus, resp.StatusCode, body)
+			err := <-errs
+			if tt.wantStatus != http.StatusSwitchingProtocols {
+				he := requireHandshakeError(t, err)
+				require.Equal(t, "invalid header set on the ResponseWriter before Upgrade", he.Reason)
+				require.Empty(t, resp.Header.Get("X-Evil"))
+				return
+			}
+			require.NoError(t, err)
+			for k, v := range tt.want {
+				require.Equal(t, v, resp.Header.Values(k), k)
+			}
+		})
+	}
+}

@@ -7,6 +7,8 @@
 #     skipped when node_modules already holds the locked version).
 #   - Python: Debian's python3-websockets for /usr/bin/python3 (apt-get,
 #     only when it is not importable).
+#   - Browsers and HTTP/2 peers: Debian's chromium, firefox-esr,
+#     libnss3-tools and python3-hypercorn (apt-get, only those missing).
 #
 # Idempotent: a second run installs nothing. Under CI=true a peer that is
 # still missing makes the tests fail instead of skip.
@@ -47,6 +49,23 @@ else
 	fi
 	step "python3-websockets $("$py" -c 'import websockets; print(websockets.__version__)') installed"
 fi
+
+# Browsers and HTTP/2 peers (Debian packages): headless Chromium and Firefox
+# ESR for browser_test.go (certutil from libnss3-tools makes Firefox's
+# profile trust the test CA), python3-hypercorn for hypercorn_test.go.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
+command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
+"$py" -c 'import hypercorn' 2>/dev/null || missing+=(python3-hypercorn)
+if (( ${#missing[@]} > 0 )); then
+	step "apt-get install ${missing[*]} (may take minutes)"
+	sudo_=()
+	[[ $(id -u) -eq 0 ]] || sudo_=(sudo)
+	"${sudo_[@]}" apt-get update -qq
+	"${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+step "$(chromium --version 2>/dev/null | head -1); $(firefox-esr --version 2>/dev/null | head -1); hypercorn $("$py" -c 'import importlib.metadata as m; print(m.version("hypercorn"))' 2>/dev/null || echo missing)"
 
 step "gofmt"
 unformatted=$(gofmt -l .)

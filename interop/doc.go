@@ -97,4 +97,23 @@
 // testserver in a child process (this test binary, re-executed), so the
 // figures are the client's alone; server=inproc has both ends in this
 // process.
+//
+// # Browsers and HTTP/2 (browser_test.go, hypercorn_test.go)
+//
+// TestBrowsers starts headless Chromium and Firefox ESR (Debian's chromium
+// and firefox-esr) on browser/page.html, served by a TLS server of ours
+// (a test CA; Chromium runs with --ignore-certificate-errors, Firefox gets
+// a fresh profile that trusts the CA through certutil). The page runs the
+// WebSocket cases (echo of text and binary messages including empty and
+// 16 MiB ones, 10,000 messages in order, permessage-deflate, subprotocols,
+// close codes both ways, server pings, a foreign Origin refused by the
+// default CheckOrigin) and posts each result to /report; no WebDriver. It
+// runs twice per browser: with the server offering only http/1.1 in ALPN,
+// and with h2 and extended CONNECT, where the server checks that every
+// WebSocket arrived as an RFC 8441 stream (HTTP/2.0 CONNECT, :protocol
+// websocket). TestHypercornHTTP2 runs our client with DialOptions.HTTP2
+// against Python's Hypercorn (python/hypercorn_server.py): echo, subprotocol,
+// close codes both ways, 21 WebSockets on one TCP connection. Hypercorn
+// 0.13.2 fails the whole connection when data or END_STREAM arrives on a
+// stream it already closed, which the test works around and documents.
 package interop

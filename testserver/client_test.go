@@ -10,25 +10,38 @@ import (
 	"github.com/wslua/wslua/protocol"
 )
 
-// TestWithOurClient runs the echo over ws:// and wss:// with handshake.Dial.
+// TestWithOurClient runs the echo over ws://, wss:// and HTTP/2 (RFC 8441)
+// with handshake.Dial.
 func TestWithOurClient(t *testing.T) {
-	for _, useTLS := range []bool{false, true} {
-		name := "ws"
-		if useTLS {
-			name = "wss"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		opts       Options
+		mode       handshake.HTTP2Mode
+		wantStatus int
+		wantMajor  int
+	}{
+		{name: "ws", wantStatus: 101, wantMajor: 1},
+		{name: "wss", opts: Options{TLS: true}, wantStatus: 101, wantMajor: 1},
+		{name: "h2", opts: Options{HTTP2: true}, mode: handshake.HTTP2Require, wantStatus: 200, wantMajor: 2},
+		{name: "h2 server, HTTP/1.1 client", opts: Options{HTTP2: true}, wantStatus: 101, wantMajor: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), safetyTimeout)
 			defer cancel()
-			s := newServer(t, &Options{TLS: useTLS})
-			require.Equal(t, useTLS, s.TLSConfig() != nil)
+			s := newServer(t, &tt.opts)
+			require.Equal(t, tt.name != "ws", s.TLSConfig() != nil)
+			pool := &handshake.HTTP2Pool{}
+			defer pool.Close()
 			c, resp, err := handshake.Dial(ctx, s.URL()+"/subprotocol", &handshake.DialOptions{
 				TLSConfig:    s.TLSConfig(),
 				Subprotocols: []string{"superchat"},
+				HTTP2:        tt.mode,
+				HTTP2Pool:    pool,
 			})
 			require.NoError(t, err)
 			defer c.CloseNow()
-			require.Equal(t, 101, resp.StatusCode)
+			require.Equal(t, tt.wantStatus, resp.StatusCode)
+			require.Equal(t, tt.wantMajor, resp.ProtoMajor)
 			require.Equal(t, "superchat", c.Subprotocol())
 			for _, m := range []struct {
 				typ protocol.MessageType

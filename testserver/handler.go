@@ -45,7 +45,9 @@ func NewHandler(opts *Options) *ConnHandler {
 // and starts the script on the connection, in a goroutine of its own that
 // runs until the connection ends: ServeHTTP returns once the connection is
 // upgraded, so that net/http frees its per-connection state (buffers,
-// request, context) at once rather than when the session ends.
+// request, context) at once rather than when the session ends. Over HTTP/2
+// (RFC 8441) it returns when the session ends: the WebSocket is a stream of
+// this request.
 func (h *ConnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := routes[r.URL.Path]
 	if !ok {
@@ -79,6 +81,8 @@ func (h *ConnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if uo.Compression == nil {
 			uo.Compression = &protocol.CompressionOptions{}
 		}
+		// A test target exercises its clients' context-takeover inflating.
+		uo.CompressionContextTakeover = true
 	}
 	c, err := handshake.Upgrade(w, r, uo)
 	if err != nil {
@@ -98,6 +102,7 @@ func (h *ConnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.finish(err)
 		_ = c.CloseNow()
 	}()
+	<-handshake.Done(c) // HTTP/2: the stream lives as long as this call
 }
 
 // errShutdown ends a session accepted while the handler was closing.

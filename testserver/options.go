@@ -32,6 +32,12 @@ type Options struct {
 	WriteBufferSize int
 	// TLS makes New start a TLS server (wss://). Handler ignores it.
 	TLS bool
+	// HTTP2 makes New start a TLS server that also speaks HTTP/2 (ALPN h2)
+	// with extended CONNECT, so that clients may open WebSockets over
+	// HTTP/2 (RFC 8441). It implies TLS. Handler ignores it; extended
+	// CONNECT is on in every process that imports testserver (see package
+	// handshake/xconnect).
+	HTTP2 bool
 	// OnClose, if set, is called once at the end of every WebSocket session,
 	// from the session's goroutine, before the session's connection is
 	// released.

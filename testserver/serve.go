@@ -27,6 +27,11 @@ func Serve(ctx context.Context, ln net.Listener, opts *Options, errorLog *log.Lo
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          errorLog,
 	}
+	if opts != nil && opts.HTTP2 {
+		// HTTP/2 over a TLS listener whose config offers "h2" (ALPN);
+		// extended CONNECT needs handshake/xconnect imported.
+		srv.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: MaxHTTP2Streams}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

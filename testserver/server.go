@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+
+	// Extended CONNECT (RFC 8441) for Options.HTTP2.
+	_ "github.com/wslua/wslua/handshake/xconnect"
 )
 
 // Server is a running test server: an httptest.Server on 127.0.0.1 serving
@@ -19,13 +22,23 @@ type Server struct {
 func New(opts *Options) *Server {
 	h := NewHandler(opts)
 	hs := httptest.NewUnstartedServer(h)
-	if opts != nil && opts.TLS {
+	switch {
+	case opts != nil && opts.HTTP2:
+		hs.EnableHTTP2 = true
+		// Browsers and x/net open up to this many WebSockets per connection.
+		hs.Config.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: MaxHTTP2Streams}
 		hs.StartTLS()
-	} else {
+	case opts != nil && opts.TLS:
+		hs.StartTLS()
+	default:
 		hs.Start()
 	}
 	return &Server{h: h, hs: hs}
 }
+
+// MaxHTTP2Streams is the limit on concurrent streams (and so WebSockets)
+// per HTTP/2 connection of a Server started with Options.HTTP2.
+const MaxHTTP2Streams = 1000
 
 // URL returns the server's base WebSocket URL, "ws://127.0.0.1:port" (or
 // "wss://..."), without a trailing slash: append a script path to it.

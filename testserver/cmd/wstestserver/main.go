@@ -1,12 +1,16 @@
 // Command wstestserver serves the scripted WebSocket test server of package
 // testserver: echo at / and /echo, and the scripted behaviours listed in the
-// package documentation. It is the target of the Autobahn fuzzingclient
-// (autobahn/run.sh); "wslua serve" runs the same server (testserver.Serve)
-// for people, with TLS and the list of paths.
+// package documentation. It is the target of the Autobahn fuzzingclient.
 //
 // Usage:
 //
-//	wstestserver [-addr 127.0.0.1:9001] [-max-message-size 67108864] [-v]
+//	wstestserver [-addr 127.0.0.1:9001] [-max-message-size 67108864] [-v] [-tls] [-http2]
+//
+// -tls serves wss:// with a self-signed certificate generated at start;
+// -http2 does too, and also speaks HTTP/2 with extended CONNECT, so that
+// browsers and DialOptions.HTTP2 open WebSockets over HTTP/2 (RFC 8441).
+// Extended CONNECT is enabled by importing handshake/xconnect (the
+// equivalent of GODEBUG=http2xconnect=1).
 //
 // It runs until interrupted (SIGINT or SIGTERM), then closes every open
 // WebSocket and exits.
@@ -14,6 +18,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +29,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	// Extended CONNECT (RFC 8441) for -http2: see handshake/xconnect.
+	_ "github.com/wslua/wslua/handshake/xconnect"
 	"github.com/wslua/wslua/testserver"
 )
 
@@ -49,6 +56,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	maxSize := fs.Int64("max-message-size", testserver.DefaultMaxMessageSize, "largest message the server reads, in bytes")
 	verbose := fs.Bool("v", false, "log every session that ends with an unexpected error")
 	noCompression := fs.Bool("no-compression", false, "decline permessage-deflate offers")
+	useTLS := fs.Bool("tls", false, "serve wss:// with a generated self-signed certificate")
+	useH2 := fs.Bool("http2", false, "serve wss:// and WebSockets over HTTP/2 (RFC 8441); implies -tls")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,7 +76,22 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	logger.Printf("wstestserver: listening on ws://%s/", ln.Addr())
+	scheme := "ws"
+	if *useTLS || *useH2 {
+		cert, err := testserver.SelfSignedCert()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		protos := []string{"http/1.1"}
+		if *useH2 {
+			protos = []string{"h2", "http/1.1"}
+			opts.HTTP2 = true
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: protos})
+		scheme = "wss"
+	}
+	logger.Printf("wstestserver: listening on %s://%s/", scheme, ln.Addr())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

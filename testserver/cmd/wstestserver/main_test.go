@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"flag"
 	"testing"
 	"time"
@@ -75,4 +76,47 @@ func TestBadFlags(t *testing.T) {
 		require.Error(t, err, "%q", args)
 	}
 	require.ErrorIs(t, run(context.Background(), []string{"-h"}, new(bytes.Buffer), nil), flag.ErrHelp)
+}
+
+// -tls and -http2 serve wss://; with -http2 WebSockets open over HTTP/2.
+func TestServeTLSAndHTTP2(t *testing.T) {
+	for _, tt := range []struct {
+		flag      string
+		mode      handshake.HTTP2Mode
+		wantMajor int
+	}{
+		{"-tls", handshake.HTTP2Off, 1},
+		{"-http2", handshake.HTTP2Require, 2},
+		{"-http2", handshake.HTTP2Off, 1},
+	} {
+		t.Run(tt.flag+"/"+tt.mode.String(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			runCtx, stop := context.WithCancel(ctx)
+			addrc := make(chan string, 1)
+			errc := make(chan error, 1)
+			var log bytes.Buffer
+			go func() {
+				errc <- run(runCtx, []string{"-addr", "127.0.0.1:0", tt.flag}, &log, func(a string) { addrc <- a })
+			}()
+			addr := <-addrc
+			pool := &handshake.HTTP2Pool{}
+			c, resp, err := handshake.Dial(ctx, "wss://"+addr+"/", &handshake.DialOptions{
+				TLSConfig: &tls.Config{InsecureSkipVerify: true},
+				HTTP2:     tt.mode,
+				HTTP2Pool: pool,
+			})
+			require.NoError(t, err)
+			require.Equal(t, tt.wantMajor, resp.ProtoMajor)
+			require.NoError(t, c.Write(ctx, protocol.MessageText, []byte("hi")))
+			_, p, err := c.Read(ctx)
+			require.NoError(t, err)
+			require.Equal(t, "hi", string(p))
+			require.NoError(t, c.Close(protocol.StatusNormalClosure, ""))
+			pool.Close()
+			stop()
+			require.NoError(t, <-errc)
+			require.Contains(t, log.String(), "listening on wss://"+addr+"/")
+		})
+	}
 }
