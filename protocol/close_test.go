@@ -66,7 +66,7 @@ func TestRFC7_ReceiveClose(t *testing.T) {
 				require.Equal(t, framing.OpClose, h.Opcode)
 				require.Equal(t, tc.reply, reply)
 				p.nc.Close() // a server closes first; the client waits for it
-				err := <-errc
+				err := recv(t, "the read's result", errc)
 				var ce *CloseError
 				require.ErrorAs(t, err, &ce)
 				require.Equal(t, &CloseError{Code: tc.code, Reason: tc.reason, Remote: true, Received: true}, ce)
@@ -105,7 +105,7 @@ func TestRFC7_TCPCloseOrder(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 		p.nc.Close()
-		require.Equal(t, StatusGoingAway, CloseStatus(<-errc))
+		require.Equal(t, StatusGoingAway, CloseStatus(recv(t, "the read's result", errc)))
 	})
 }
 
@@ -217,11 +217,11 @@ func TestRFC7_DataAfterCloseDeliveredToReader(t *testing.T) {
 	p.send(framing.OpText, true, []byte("in flight"))
 	p.send(framing.OpClose, true, closePayload(3001, ""))
 	p.nc.Close()
-	require.NoError(t, <-closed)
-	first := <-reads
+	require.NoError(t, recv(t, "Close", closed))
+	first := recv(t, "the first read", reads)
 	require.NoError(t, first.err)
 	require.Equal(t, "in flight", first.data)
-	err := (<-reads).err
+	err := recv(t, "the second read", reads).err
 	require.Equal(t, StatusCode(3001), CloseStatus(err))
 	require.True(t, err.(*CloseError).Received)
 	require.False(t, err.(*CloseError).Remote, "we started the close")
@@ -242,7 +242,7 @@ func TestRFC7_CloseTimeout(t *testing.T) {
 			_, _, err := c.Read(bg())
 			errc <- err
 		}
-		err := <-errc
+		err := recv(t, "the read's result", errc)
 		var ce *CloseError
 		require.ErrorAs(t, err, &ce)
 		require.False(t, ce.Remote)
@@ -263,7 +263,7 @@ func TestRFC7_CloseIdempotent(t *testing.T) {
 		}
 		require.Equal(t, closePayload(1000, ""), p.expectClose())
 		p.send(framing.OpClose, true, closePayload(1000, ""))
-		wg.Wait()
+		waitGroup(t, "the goroutines", &wg)
 		close(errs)
 		var nils int
 		for err := range errs {
@@ -283,7 +283,7 @@ func TestRFC7_CloseIdempotent(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { _, _, err := c.Read(bg()); errc <- err }()
 		require.NoError(t, c.CloseNow())
-		err := <-errc
+		err := recv(t, "the read's result", errc)
 		require.Equal(t, StatusAbnormalClosure, CloseStatus(err))
 		require.ErrorIs(t, err, ErrClosed)
 		require.ErrorIs(t, c.CloseNow(), ErrClosed)
@@ -399,7 +399,7 @@ func TestRFC7_DedicatedReaderGetsDataBeforeCloseReply(t *testing.T) {
 			reads := gatedReader(c, gate)
 			p.send(framing.OpText, true, []byte("before close"))
 			gate <- struct{}{}
-			first := <-reads
+			first := recv(t, "the first read", reads)
 			require.NoError(t, first.err)
 			require.Equal(t, "before close", first.data)
 
@@ -425,12 +425,12 @@ func TestRFC7_DedicatedReaderGetsDataBeforeCloseReply(t *testing.T) {
 				require.Equal(t, w, <-reads)
 			}
 			gate <- struct{}{}
-			last := <-reads
+			last := recv(t, "the last read", reads)
 			var ce *CloseError
 			require.ErrorAs(t, last.err, &ce)
 			require.Equal(t, CloseError{Code: 3001, Reason: "ok", Received: true, local: true}, *ce)
-			require.NoError(t, <-closed)
-			_, ok := <-reads
+			require.NoError(t, recv(t, "Close", closed))
+			_, ok := recv2(t, "the reader loop's end", reads)
 			require.False(t, ok, "the reader loop ended")
 		})
 	}
@@ -461,7 +461,7 @@ func TestRFC7_DedicatedReaderCloseTimeout(t *testing.T) {
 			require.Equal(t, closePayload(1001, "away"), p.expectClose())
 			p.send(framing.OpText, true, []byte("unread"))
 			p.send(framing.OpClose, true, closePayload(1001, ""))
-			require.NoError(t, <-closed)
+			require.NoError(t, recv(t, "Close", closed))
 			// Closed with the peer's frames unread: EOF or a reset.
 			_, err := io.Copy(io.Discard, p.br)
 			if err != nil {
@@ -470,7 +470,7 @@ func TestRFC7_DedicatedReaderCloseTimeout(t *testing.T) {
 
 			if tc.reader {
 				gate <- struct{}{}
-				r := <-reads
+				r := recv(t, "a read", reads)
 				require.Empty(t, r.data)
 				err = r.err
 			} else {

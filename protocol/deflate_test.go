@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -635,7 +636,7 @@ func TestInflateBomb(t *testing.T) {
 			require.Less(t, spent, uint64(3*limit), "memory spent on a bomb")
 			c.CloseNow()
 			p.nc.Close()
-			wg.Wait()
+			waitGroup(t, "the goroutines", &wg)
 		})
 	}
 }
@@ -781,4 +782,35 @@ func TestCompressedWriteOnClosedConn(t *testing.T) {
 		require.Nil(t, c.pmd.cur)
 		require.Nil(t, c.pmd.sink.bp)
 	})
+}
+
+// lateCancel is a context that is done from its second look on: Read
+// finds it live when it starts, and must notice it during the inflation of
+// bytes that are already buffered (no network read to interrupt).
+type lateCancel struct {
+	context.Context
+	looks atomic.Int32
+}
+
+func (c *lateCancel) Err() error {
+	if c.looks.Add(1) > 1 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A Read's context interrupts the inflation of buffered data: a bomb
+// whose compressed bytes all arrived stops at the context, long before the
+// read limit (before the fix: ErrMessageTooBig, the whole limit inflated).
+func TestInflateHonoursContext(t *testing.T) {
+	chunk := bombChunk(t, 4<<20)
+	c, p := withRaw(t, RoleServer, &Options{ReadLimit: 32 << 20, Compression: &CompressionOptions{}})
+	frames := p.compressedFrames(framing.OpBinary, bytes.Repeat(chunk, 16), 1<<30) // 64 MiB inflated
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = p.nc.Write(frames) }()
+	recv(t, "the bomb's bytes", done) // all of them in the socket's buffers
+	_, _, err := c.Read(&lateCancel{Context: bg()})
+	require.ErrorIs(t, err, context.Canceled)
+	_, _, err = c.Read(readCtx(t))
+	require.Equal(t, StatusAbnormalClosure, CloseStatus(err), "the message was cut: the connection failed")
 }

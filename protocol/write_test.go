@@ -128,7 +128,7 @@ func TestControlBetweenFragments(t *testing.T) {
 		_, _ = w.Write(bytes.Repeat([]byte("a"), 10000))
 	}()
 	h, _ := p.mustNext()
-	<-wrote1
+	recv(t, "the first write", wrote1)
 	require.False(t, h.Fin)
 	ctx, cancel := context.WithTimeout(bg(), 5*time.Second)
 	defer cancel()
@@ -217,7 +217,7 @@ func TestConcurrentWriters(t *testing.T) {
 				require.Equal(t, msg(id, counts[id]), b, "message %d of writer %d", counts[id], id)
 				counts[id]++
 			}
-			wg.Wait()
+			waitGroup(t, "the goroutines", &wg)
 		})
 	}
 }
