@@ -59,7 +59,7 @@ func TestRFC7_ReceiveClose(t *testing.T) {
 				errc := make(chan error, 1)
 				go func() { _, _, err := c.Read(readCtx(t)); errc <- err }()
 				if tc.fail != 0 {
-					requireFailed(t, c, p, <-errc, tc.fail)
+					requireFailed(t, c, p, recv(t, "the read's result", errc), tc.fail)
 					return
 				}
 				h, reply := p.mustNext()
@@ -71,7 +71,7 @@ func TestRFC7_ReceiveClose(t *testing.T) {
 				require.ErrorAs(t, err, &ce)
 				require.Equal(t, &CloseError{Code: tc.code, Reason: tc.reason, Remote: true, Received: true}, ce)
 				require.ErrorIs(t, err, ErrClosed)
-				_, _, err2 := c.Read(bg())
+				_, _, err2 := c.Read(readCtx(t))
 				require.Same(t, ce, err2)
 				require.NoError(t, c.Close(1000, ""), "harmless after a completed handshake")
 			})
@@ -95,7 +95,7 @@ func TestRFC7_TCPCloseOrder(t *testing.T) {
 		p.send(framing.OpClose, true, closePayload(1001, ""))
 		errc := make(chan error, 1)
 		go func() {
-			_, _, err := c.Read(bg())
+			_, _, err := c.Read(readCtx(t))
 			errc <- err
 		}()
 		require.Equal(t, closePayload(1001, ""), p.expectClose())
@@ -149,7 +149,7 @@ func TestRFC7_CloseWithConcurrentReader(t *testing.T) {
 				go func() { _, _, err := a.Read(bg()); errA <- err }()
 				go func() { _, _, err := b.Read(bg()); errB <- err }()
 				require.NoError(t, a.Close(4001, "done"))
-				for i, err := range []error{<-errA, <-errB} {
+				for i, err := range []error{recv(t, "A's read", errA), recv(t, "B's read", errB)} {
 					var ce *CloseError
 					require.ErrorAs(t, err, &ce)
 					require.True(t, ce.Received)
@@ -157,7 +157,7 @@ func TestRFC7_CloseWithConcurrentReader(t *testing.T) {
 					require.Equal(t, i == 0, IsNormalClose(err) && ce.local, "our own close")
 					require.Equal(t, StatusCode(4001), ce.Code)
 				}
-				_, _, err := b.Read(bg())
+				_, _, err := b.Read(readCtx(t))
 				require.Equal(t, "done", err.(*CloseError).Reason, "the peer sees the reason")
 			})
 		}
@@ -178,10 +178,10 @@ func TestRFC7_CloseWithoutReader(t *testing.T) {
 	p.send(framing.OpPing, true, []byte("late ping"))
 	p.send(0, true, []byte("discarded too"))
 	p.send(framing.OpClose, true, closePayload(1000, "ok"))
-	require.NoError(t, <-done)
+	require.NoError(t, recv(t, "the call", done))
 	p.expectEOF()
 	require.Equal(t, []string{"late ping"}, pings)
-	_, _, err := c.Read(bg())
+	_, _, err := c.Read(readCtx(t))
 	var ce *CloseError
 	require.ErrorAs(t, err, &ce)
 	require.Equal(t, CloseError{Code: 1000, Reason: "ok", Received: true, local: true}, *ce)
@@ -201,7 +201,7 @@ func TestRFC7_DataAfterCloseDeliveredToReader(t *testing.T) {
 	reads := make(chan result, 2)
 	go func() {
 		for {
-			_, b, err := c.Read(bg())
+			_, b, err := c.Read(readCtx(t))
 			reads <- result{string(b), err}
 			if err != nil {
 				return
@@ -239,7 +239,7 @@ func TestRFC7_CloseTimeout(t *testing.T) {
 		require.Equal(t, closePayload(1001, "away"), p.expectClose())
 		p.expectEOF()
 		if !reading {
-			_, _, err := c.Read(bg())
+			_, _, err := c.Read(readCtx(t))
 			errc <- err
 		}
 		err := recv(t, "the read's result", errc)
@@ -297,9 +297,9 @@ func TestAfterCloseEverythingFails(t *testing.T) {
 	cl, sv := connPair(t, "tcp", nil, nil)
 	go func() { _, _, _ = sv.Read(bg()) }()
 	require.NoError(t, cl.Close(StatusNormalClosure, ""))
-	_, _, err1 := cl.Read(bg())
+	_, _, err1 := cl.Read(readCtx(t))
 	_, _, err2 := cl.ReadAppend(bg(), nil)
-	_, _, err3 := cl.Reader(bg())
+	_, _, err3 := cl.Reader(readCtx(t))
 	_, err4 := cl.Writer(bg(), MessageText)
 	for _, err := range []error{
 		err1, err2, err3, err4,
@@ -353,10 +353,10 @@ func TestRFC7_CloseMidMessage(t *testing.T) {
 	require.Equal(t, closePayload(1000, ""), p.expectClose())
 	p.send(0, true, []byte("rest"))
 	p.send(framing.OpClose, true, closePayload(1000, ""))
-	require.NoError(t, <-done)
+	require.NoError(t, recv(t, "the call", done))
 	_, err = r.Read(make([]byte, 10))
 	require.ErrorIs(t, err, ErrClosed)
-	_, _, err = c.Read(bg())
+	_, _, err = c.Read(readCtx(t))
 	require.True(t, err.(*CloseError).Received)
 }
 
@@ -422,7 +422,7 @@ func TestRFC7_DedicatedReaderGetsDataBeforeCloseReply(t *testing.T) {
 			want := []readResult{{data: "in flight"}, {data: "second"}}
 			for _, w := range want {
 				gate <- struct{}{}
-				require.Equal(t, w, <-reads)
+				require.Equal(t, w, recv(t, "a read", reads))
 			}
 			gate <- struct{}{}
 			last := recv(t, "the last read", reads)
@@ -474,7 +474,7 @@ func TestRFC7_DedicatedReaderCloseTimeout(t *testing.T) {
 				require.Empty(t, r.data)
 				err = r.err
 			} else {
-				_, _, err = c.Read(bg())
+				_, _, err = c.Read(readCtx(t))
 			}
 			var ce *CloseError
 			require.ErrorAs(t, err, &ce)

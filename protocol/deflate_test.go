@@ -113,7 +113,7 @@ func TestCompressionLargeMessages(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- c.Write(bg(), MessageBinary, msg) }()
 	_, compressed, payload, frames := p.readMessage()
-	require.NoError(t, <-errc)
+	require.NoError(t, recv(t, "the result", errc))
 	require.True(t, compressed)
 	require.Equal(t, 2, frames)
 	out, err := refInflate(nil, payload)
@@ -211,7 +211,7 @@ func sendRecv(t *testing.T, ctx context.Context, a, b *Conn, m testMessage, stre
 		require.Equal(t, "prefix", string(got[:6]))
 		got = got[6:]
 	}
-	require.NoError(t, <-errc)
+	require.NoError(t, recv(t, "the result", errc))
 	require.Equal(t, m.typ, typ)
 	require.True(t, bytes.Equal(m.p, got), "message of %d bytes came out as %d bytes", len(m.p), len(got))
 }
@@ -256,7 +256,7 @@ func TestCompressionOnTheWire(t *testing.T) {
 								errc <- err
 							}()
 							op, compressed, payload, frames := p.readMessage()
-							require.NoError(t, <-errc)
+							require.NoError(t, recv(t, "the result", errc))
 							require.Equal(t, framing.Opcode(m.typ), op)
 							require.True(t, compressed)
 							if streaming && len(payload) > 600 {
@@ -320,7 +320,7 @@ func TestIdleCompressorRelease(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- c.Write(bg(), MessageText, msg) }()
 		_, _, payload, _ := p.readMessage()
-		require.NoError(t, <-errc)
+		require.NoError(t, recv(t, "the result", errc))
 		out, err := refInflate(hist, payload)
 		require.NoError(t, err)
 		require.Equal(t, msg, out)
@@ -341,7 +341,7 @@ func TestCompressorReleasedOnClose(t *testing.T) {
 			errc := make(chan error, 1)
 			go func() { errc <- c.Write(bg(), MessageText, testText(15, 1000)) }()
 			p.readMessage()
-			require.NoError(t, <-errc)
+			require.NoError(t, recv(t, "the result", errc))
 			underWriteLock(c, func() { require.NotNil(t, c.pmd.own) })
 			if how == "CloseNow" {
 				require.NoError(t, c.CloseNow())
@@ -747,7 +747,7 @@ func TestCompressedWriterAllowsControlFrames(t *testing.T) {
 			break
 		}
 	}
-	require.NoError(t, <-done)
+	require.NoError(t, recv(t, "the call", done))
 	require.Greater(t, framesBeforePing, 0, "the ping went out between the frames of the message")
 	require.Greater(t, dataFrames, framesBeforePing)
 	out, err := refInflate(nil, payload)

@@ -146,7 +146,7 @@ func TestControlBetweenFragments(t *testing.T) {
 	h, b = p.mustNext()
 	require.Equal(t, framing.OpText, h.Opcode)
 	require.Equal(t, "second", string(b))
-	require.NoError(t, <-wrote)
+	require.NoError(t, recv(t, "the write", wrote))
 	// Ping is also answered while a message is half written: pongs are
 	// control frames too.
 	p.send(framing.OpPing, true, []byte("q"))
