@@ -179,6 +179,10 @@ func (c *Conn) beginRead(ctx context.Context) (watched bool, err error) {
 	if err := c.lockRead(ctx); err != nil {
 		return false, err
 	}
+	if ce := c.heldFailure(); ce != nil {
+		<-c.readLock
+		return false, ce
+	}
 	if ce := c.closeErr.Load(); ce != nil {
 		<-c.readLock
 		return false, ce
@@ -277,16 +281,16 @@ func (c *Conn) nextFrame(cont bool) error {
 		h, err := c.br.readHeader()
 		if err != nil {
 			if errors.Is(err, framing.ErrProtocol) {
-				return c.fail(StatusProtocolError, err)
+				return c.failFrame(StatusProtocolError, err)
 			}
 			return c.readError(err)
 		}
 		if err := h.Check(c.allowedRsv, !c.client); err != nil {
-			return c.fail(StatusProtocolError, err)
+			return c.failFrame(StatusProtocolError, err)
 		}
 		if c.pmd != nil {
 			if err := c.pmd.checkFrame(&h); err != nil {
-				return c.fail(StatusProtocolError, err)
+				return c.failFrame(StatusProtocolError, err)
 			}
 		}
 		if h.Opcode.IsControl() {
@@ -306,9 +310,9 @@ func (c *Conn) nextFrame(cont bool) error {
 		}
 		if isCont := h.Opcode == framing.OpContinuation; isCont != cont {
 			if cont {
-				return c.fail(StatusProtocolError, errExpectedContinuation)
+				return c.failFrame(StatusProtocolError, errExpectedContinuation)
 			}
-			return c.fail(StatusProtocolError, errUnexpectedContinuation)
+			return c.failFrame(StatusProtocolError, errUnexpectedContinuation)
 		}
 		if !cont {
 			c.rd.op = h.Opcode
@@ -317,7 +321,7 @@ func (c *Conn) nextFrame(cont bool) error {
 		}
 		if limit := c.readLimit.Load(); limit >= 0 && h.Length > limit-c.rd.size {
 			c.rd.remaining = h.Length // what the peer still sends (see fail)
-			return c.fail(StatusMessageTooBig, ErrMessageTooBig)
+			return c.failFrame(StatusMessageTooBig, ErrMessageTooBig)
 		}
 		c.rd.active = true
 		c.rd.size += h.Length
