@@ -15,7 +15,9 @@ import "time"
 // protocol, or, with Options.DeferFailure, records the failure (see Fail)
 // and returns it. The caller holds the read lock.
 func (c *Conn) failFrame(code StatusCode, cause error) error {
-	if !c.deferFailure {
+	if !c.deferFailure || c.rd.noIdle {
+		// Without the option, or while Close reads the peer's reply
+		// (nobody is left to answer anything): fail at once.
 		return c.fail(code, cause)
 	}
 	if ce := c.closeErr.Load(); ce != nil {
