@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -103,6 +104,39 @@ func TestZeroAllocs(t *testing.T) {
 					_, _, _ = r.Read(bg())
 				}), "Read allocates the message only")
 			})
+		}
+	}
+}
+
+// TestReadLargeAllocatesOnce: Read of a one-frame message of up to 1 MiB
+// allocates once, exactly the message's size (its first 64 KiB wait in a
+// pooled buffer until they have arrived).
+func TestReadLargeAllocatesOnce(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful with -race")
+	}
+	for _, tc := range []struct {
+		size   int
+		allocs float64
+	}{{1 << 20, 1}, {512<<10 + 3, 1}} {
+		payload := bytes.Repeat([]byte{'x'}, tc.size)
+		r := loopConnOf(RoleClient, framing.OpBinary, payload, 1)
+		_, got, err := r.Read(bg())
+		require.NoError(t, err)
+		require.Equal(t, payload, got)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		allocs := testing.AllocsPerRun(20, func() {
+			if _, b, err := r.Read(bg()); err != nil || len(b) != tc.size {
+				panic(err)
+			}
+		})
+		runtime.ReadMemStats(&after)
+		require.Equal(t, tc.allocs, allocs, "allocations for a %d-byte message", tc.size)
+		if tc.allocs == 1 {
+			perRead := float64(after.TotalAlloc-before.TotalAlloc) / 21 // AllocsPerRun makes one warm-up run
+			require.InDelta(t, float64(tc.size), perRead, 8192,         // the heap rounds to 8 KiB pages
+				"bytes allocated per Read of %d bytes", tc.size)
 		}
 	}
 }

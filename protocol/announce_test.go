@@ -71,12 +71,52 @@ func TestAnnouncedLengthCostsNothing(t *testing.T) {
 			grown := int64(heapInUse()) - int64(before)
 			t.Logf("%d connections holding a header each: %.1f MiB", conns, float64(grown)/(1<<20))
 			cancel()
-			for i := range servers {
-				servers[i].CloseNow()
-				peers[i].Close()
-			}
+			closeAll(servers, peers)
 			reads.Wait()
 			require.Less(t, grown, int64(100<<20), "heap growth for %d silent announcements", conns)
 		})
+	}
+}
+
+// TestSentBytesBoundAllocation: a peer that sends 64 KiB of a frame
+// announcing 8 MiB, then goes silent, makes a Read allocate at most 16
+// times what it sent (1 MiB, see stageLarge), never the announced length.
+func TestSentBytesBoundAllocation(t *testing.T) {
+	if raceEnabled {
+		t.Skip("heap figures are not meaningful with -race")
+	}
+	const conns = 20
+	h := framing.Header{Fin: true, Opcode: framing.OpBinary, Length: 8 << 20, Masked: true, Mask: [4]byte{1, 2, 3, 4}}
+	frame := append(h.Append(nil), make([]byte, maxPrealloc)...)
+	before := heapInUse()
+	ctx, cancel := context.WithCancel(bg())
+	var reads, sent sync.WaitGroup
+	var servers []*Conn
+	var peers []net.Conn
+	for i := 0; i < conns; i++ {
+		a, b := net.Pipe()
+		sv := NewConn(b, nil, &Options{Role: RoleServer, ReadLimit: 32 << 20})
+		servers, peers = append(servers, sv), append(peers, a)
+		reads.Add(1)
+		go func() { defer reads.Done(); _, _, _ = sv.Read(ctx) }()
+		sent.Add(1)
+		go func() { defer sent.Done(); _, _ = a.Write(frame) }() // returns once the Conn read it all
+	}
+	waitGroup(t, "the Conns reading 64 KiB each", &sent)
+	time.Sleep(50 * time.Millisecond) // let the readers allocate and wait again; not an assertion
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("%d connections that sent 64 KiB of 8 MiB: %.1f MiB", conns, float64(grown)/(1<<20))
+	cancel()
+	closeAll(servers, peers)
+	waitGroup(t, "the reads", &reads)
+	require.Less(t, grown, int64(conns*(maxAmplify*maxPrealloc+maxPrealloc)), "heap growth")
+	require.Greater(t, grown, int64(conns*maxPrealloc), "the reads kept what they received (the test measures something)")
+}
+
+// closeAll closes the Conns and their peers' ends.
+func closeAll(servers []*Conn, peers []net.Conn) {
+	for i := range servers {
+		servers[i].CloseNow()
+		peers[i].Close()
 	}
 }

@@ -44,6 +44,10 @@ import (
 // with a closing handshake (whoever started it), or ErrClosed if the
 // connection failed or was lost: a deferred Close after a normal end is
 // harmless.
+//
+// If a failure is held back (Options.DeferFailure), Close finishes it as
+// Fail does: the close frame carries the failure's code, not code and
+// reason.
 func (c *Conn) Close(code StatusCode, reason string) error {
 	if !validWireCode(code) {
 		return fmt.Errorf("%w: %d", ErrInvalidCloseCode, int(code))
@@ -53,6 +57,9 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 	}
 	if !utf8.ValidString(reason) {
 		return ErrInvalidUTF8
+	}
+	if c.heldFailure() != nil {
+		return c.Fail()
 	}
 	c.closeMu.Lock()
 	first := !c.closing
@@ -167,9 +174,14 @@ func (c *Conn) waitClosed() {
 
 // CloseNow closes the network connection at once, without a close frame.
 // Blocked calls return; Read then returns a *CloseError with code 1006 and
-// Err ErrClosed. It returns ErrClosed if the Conn was already closed.
+// Err ErrClosed (or, if a failure was held back by Options.DeferFailure,
+// that failure's *CloseError). It returns ErrClosed if the Conn was
+// already closed.
 func (c *Conn) CloseNow() error {
-	ce := &CloseError{Code: StatusAbnormalClosure, Err: ErrClosed, local: true}
+	ce := c.heldFailure()
+	if ce == nil {
+		ce = &CloseError{Code: StatusAbnormalClosure, Err: ErrClosed, local: true}
+	}
 	if !c.closeErr.CompareAndSwap(nil, ce) {
 		c.closeOnce.Do(c.closeNet)
 		return ErrClosed
@@ -189,16 +201,24 @@ func (c *Conn) fail(code StatusCode, cause error) error {
 	if !c.closeErr.CompareAndSwap(nil, ce) {
 		return c.closeErr.Load()
 	}
-	if !c.closeSent.Load() {
-		wait := min(c.closeTimeout, maxFinWait)
-		var payload [2 + maxCloseReason]byte
-		binary.BigEndian.PutUint16(payload[:], uint16(code))
-		n := 2 + copy(payload[2:], reason)
-		if c.sendControl(nil, framing.OpClose, payload[:n], wait, time.Now().Add(wait)) == nil {
-			c.linger(!errors.Is(cause, framing.ErrProtocol))
-		}
-	}
+	c.sendFailure(ce)
 	return c.shutdown(ce)
+}
+
+// sendFailure sends the close frame of the failure ce, unless a close frame
+// was sent already, and lingers (see linger). The caller holds the read
+// lock and has recorded ce as the Conn's close error.
+func (c *Conn) sendFailure(ce *CloseError) {
+	if c.closeSent.Load() {
+		return
+	}
+	wait := min(c.closeTimeout, maxFinWait)
+	var payload [2 + maxCloseReason]byte
+	binary.BigEndian.PutUint16(payload[:], uint16(ce.Code))
+	n := 2 + copy(payload[2:], ce.Reason)
+	if c.sendControl(nil, framing.OpClose, payload[:n], wait, time.Now().Add(wait)) == nil {
+		c.linger(!errors.Is(ce.Err, framing.ErrProtocol))
+	}
 }
 
 // linger reads and discards what the peer sends after this endpoint's close

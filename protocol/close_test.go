@@ -59,19 +59,19 @@ func TestRFC7_ReceiveClose(t *testing.T) {
 				errc := make(chan error, 1)
 				go func() { _, _, err := c.Read(readCtx(t)); errc <- err }()
 				if tc.fail != 0 {
-					requireFailed(t, c, p, <-errc, tc.fail)
+					requireFailed(t, c, p, recv(t, "the read's result", errc), tc.fail)
 					return
 				}
 				h, reply := p.mustNext()
 				require.Equal(t, framing.OpClose, h.Opcode)
 				require.Equal(t, tc.reply, reply)
 				p.nc.Close() // a server closes first; the client waits for it
-				err := <-errc
+				err := recv(t, "the read's result", errc)
 				var ce *CloseError
 				require.ErrorAs(t, err, &ce)
 				require.Equal(t, &CloseError{Code: tc.code, Reason: tc.reason, Remote: true, Received: true}, ce)
 				require.ErrorIs(t, err, ErrClosed)
-				_, _, err2 := c.Read(bg())
+				_, _, err2 := c.Read(readCtx(t))
 				require.Same(t, ce, err2)
 				require.NoError(t, c.Close(1000, ""), "harmless after a completed handshake")
 			})
@@ -95,7 +95,7 @@ func TestRFC7_TCPCloseOrder(t *testing.T) {
 		p.send(framing.OpClose, true, closePayload(1001, ""))
 		errc := make(chan error, 1)
 		go func() {
-			_, _, err := c.Read(bg())
+			_, _, err := c.Read(readCtx(t))
 			errc <- err
 		}()
 		require.Equal(t, closePayload(1001, ""), p.expectClose())
@@ -105,7 +105,7 @@ func TestRFC7_TCPCloseOrder(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 		p.nc.Close()
-		require.Equal(t, StatusGoingAway, CloseStatus(<-errc))
+		require.Equal(t, StatusGoingAway, CloseStatus(recv(t, "the read's result", errc)))
 	})
 }
 
@@ -149,7 +149,7 @@ func TestRFC7_CloseWithConcurrentReader(t *testing.T) {
 				go func() { _, _, err := a.Read(bg()); errA <- err }()
 				go func() { _, _, err := b.Read(bg()); errB <- err }()
 				require.NoError(t, a.Close(4001, "done"))
-				for i, err := range []error{<-errA, <-errB} {
+				for i, err := range []error{recv(t, "A's read", errA), recv(t, "B's read", errB)} {
 					var ce *CloseError
 					require.ErrorAs(t, err, &ce)
 					require.True(t, ce.Received)
@@ -157,7 +157,7 @@ func TestRFC7_CloseWithConcurrentReader(t *testing.T) {
 					require.Equal(t, i == 0, IsNormalClose(err) && ce.local, "our own close")
 					require.Equal(t, StatusCode(4001), ce.Code)
 				}
-				_, _, err := b.Read(bg())
+				_, _, err := b.Read(readCtx(t))
 				require.Equal(t, "done", err.(*CloseError).Reason, "the peer sees the reason")
 			})
 		}
@@ -178,10 +178,10 @@ func TestRFC7_CloseWithoutReader(t *testing.T) {
 	p.send(framing.OpPing, true, []byte("late ping"))
 	p.send(0, true, []byte("discarded too"))
 	p.send(framing.OpClose, true, closePayload(1000, "ok"))
-	require.NoError(t, <-done)
+	require.NoError(t, recv(t, "the call", done))
 	p.expectEOF()
 	require.Equal(t, []string{"late ping"}, pings)
-	_, _, err := c.Read(bg())
+	_, _, err := c.Read(readCtx(t))
 	var ce *CloseError
 	require.ErrorAs(t, err, &ce)
 	require.Equal(t, CloseError{Code: 1000, Reason: "ok", Received: true, local: true}, *ce)
@@ -201,7 +201,7 @@ func TestRFC7_DataAfterCloseDeliveredToReader(t *testing.T) {
 	reads := make(chan result, 2)
 	go func() {
 		for {
-			_, b, err := c.Read(bg())
+			_, b, err := c.Read(readCtx(t))
 			reads <- result{string(b), err}
 			if err != nil {
 				return
@@ -217,11 +217,11 @@ func TestRFC7_DataAfterCloseDeliveredToReader(t *testing.T) {
 	p.send(framing.OpText, true, []byte("in flight"))
 	p.send(framing.OpClose, true, closePayload(3001, ""))
 	p.nc.Close()
-	require.NoError(t, <-closed)
-	first := <-reads
+	require.NoError(t, recv(t, "Close", closed))
+	first := recv(t, "the first read", reads)
 	require.NoError(t, first.err)
 	require.Equal(t, "in flight", first.data)
-	err := (<-reads).err
+	err := recv(t, "the second read", reads).err
 	require.Equal(t, StatusCode(3001), CloseStatus(err))
 	require.True(t, err.(*CloseError).Received)
 	require.False(t, err.(*CloseError).Remote, "we started the close")
@@ -239,10 +239,10 @@ func TestRFC7_CloseTimeout(t *testing.T) {
 		require.Equal(t, closePayload(1001, "away"), p.expectClose())
 		p.expectEOF()
 		if !reading {
-			_, _, err := c.Read(bg())
+			_, _, err := c.Read(readCtx(t))
 			errc <- err
 		}
-		err := <-errc
+		err := recv(t, "the read's result", errc)
 		var ce *CloseError
 		require.ErrorAs(t, err, &ce)
 		require.False(t, ce.Remote)
@@ -263,7 +263,7 @@ func TestRFC7_CloseIdempotent(t *testing.T) {
 		}
 		require.Equal(t, closePayload(1000, ""), p.expectClose())
 		p.send(framing.OpClose, true, closePayload(1000, ""))
-		wg.Wait()
+		waitGroup(t, "the goroutines", &wg)
 		close(errs)
 		var nils int
 		for err := range errs {
@@ -283,7 +283,7 @@ func TestRFC7_CloseIdempotent(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { _, _, err := c.Read(bg()); errc <- err }()
 		require.NoError(t, c.CloseNow())
-		err := <-errc
+		err := recv(t, "the read's result", errc)
 		require.Equal(t, StatusAbnormalClosure, CloseStatus(err))
 		require.ErrorIs(t, err, ErrClosed)
 		require.ErrorIs(t, c.CloseNow(), ErrClosed)
@@ -297,9 +297,9 @@ func TestAfterCloseEverythingFails(t *testing.T) {
 	cl, sv := connPair(t, "tcp", nil, nil)
 	go func() { _, _, _ = sv.Read(bg()) }()
 	require.NoError(t, cl.Close(StatusNormalClosure, ""))
-	_, _, err1 := cl.Read(bg())
+	_, _, err1 := cl.Read(readCtx(t))
 	_, _, err2 := cl.ReadAppend(bg(), nil)
-	_, _, err3 := cl.Reader(bg())
+	_, _, err3 := cl.Reader(readCtx(t))
 	_, err4 := cl.Writer(bg(), MessageText)
 	for _, err := range []error{
 		err1, err2, err3, err4,
@@ -353,10 +353,10 @@ func TestRFC7_CloseMidMessage(t *testing.T) {
 	require.Equal(t, closePayload(1000, ""), p.expectClose())
 	p.send(0, true, []byte("rest"))
 	p.send(framing.OpClose, true, closePayload(1000, ""))
-	require.NoError(t, <-done)
+	require.NoError(t, recv(t, "the call", done))
 	_, err = r.Read(make([]byte, 10))
 	require.ErrorIs(t, err, ErrClosed)
-	_, _, err = c.Read(bg())
+	_, _, err = c.Read(readCtx(t))
 	require.True(t, err.(*CloseError).Received)
 }
 
@@ -399,7 +399,7 @@ func TestRFC7_DedicatedReaderGetsDataBeforeCloseReply(t *testing.T) {
 			reads := gatedReader(c, gate)
 			p.send(framing.OpText, true, []byte("before close"))
 			gate <- struct{}{}
-			first := <-reads
+			first := recv(t, "the first read", reads)
 			require.NoError(t, first.err)
 			require.Equal(t, "before close", first.data)
 
@@ -422,15 +422,15 @@ func TestRFC7_DedicatedReaderGetsDataBeforeCloseReply(t *testing.T) {
 			want := []readResult{{data: "in flight"}, {data: "second"}}
 			for _, w := range want {
 				gate <- struct{}{}
-				require.Equal(t, w, <-reads)
+				require.Equal(t, w, recv(t, "a read", reads))
 			}
 			gate <- struct{}{}
-			last := <-reads
+			last := recv(t, "the last read", reads)
 			var ce *CloseError
 			require.ErrorAs(t, last.err, &ce)
 			require.Equal(t, CloseError{Code: 3001, Reason: "ok", Received: true, local: true}, *ce)
-			require.NoError(t, <-closed)
-			_, ok := <-reads
+			require.NoError(t, recv(t, "Close", closed))
+			_, ok := recv2(t, "the reader loop's end", reads)
 			require.False(t, ok, "the reader loop ended")
 		})
 	}
@@ -461,7 +461,7 @@ func TestRFC7_DedicatedReaderCloseTimeout(t *testing.T) {
 			require.Equal(t, closePayload(1001, "away"), p.expectClose())
 			p.send(framing.OpText, true, []byte("unread"))
 			p.send(framing.OpClose, true, closePayload(1001, ""))
-			require.NoError(t, <-closed)
+			require.NoError(t, recv(t, "Close", closed))
 			// Closed with the peer's frames unread: EOF or a reset.
 			_, err := io.Copy(io.Discard, p.br)
 			if err != nil {
@@ -470,11 +470,11 @@ func TestRFC7_DedicatedReaderCloseTimeout(t *testing.T) {
 
 			if tc.reader {
 				gate <- struct{}{}
-				r := <-reads
+				r := recv(t, "a read", reads)
 				require.Empty(t, r.data)
 				err = r.err
 			} else {
-				_, _, err = c.Read(bg())
+				_, _, err = c.Read(readCtx(t))
 			}
 			var ce *CloseError
 			require.ErrorAs(t, err, &ce)

@@ -199,9 +199,22 @@ func (c *Conn) finishInflate() error {
 	return c.endMessage() // io.EOF, or a failure for text cut inside a character
 }
 
+// inflateCheck is how many inflated bytes inflateRest produces between two
+// looks at the read's context: inflating bytes that are already buffered
+// makes no network read, which the context would interrupt.
+const inflateCheck = 64 << 10
+
 // inflateRest appends the rest of the current compressed message to dst.
 func (c *Conn) inflateRest(dst []byte) ([]byte, error) {
+	check := len(dst) + inflateCheck
 	for {
+		if len(dst) >= check {
+			check = len(dst) + inflateCheck
+			if ctx := c.rd.ctx; ctx != nil && ctx.Err() != nil {
+				c.pmd.endInflate()
+				return dst, c.readError(ctx.Err())
+			}
+		}
 		if len(dst) == cap(dst) {
 			if err := c.awaitPayload(); err != nil {
 				return dst, err

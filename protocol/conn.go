@@ -83,6 +83,12 @@ type Conn struct {
 	closeOnce sync.Once
 	closed    chan struct{} // closed once the net.Conn is closed
 
+	// A failure held back by Options.DeferFailure (see Fail).
+	deferFailure bool
+	pending      atomic.Pointer[CloseError]
+	pendingTimer *time.Timer // guarded by closeMu
+	failOnce     sync.Once
+
 	// PingRTT calls waiting for their pong, by ping number.
 	pingSeq  atomic.Uint64
 	pingMu   sync.Mutex
@@ -120,6 +126,7 @@ func NewConn(nc net.Conn, br *bufio.Reader, opts *Options) *Conn {
 		writeTimeout: opts.WriteTimeout,
 		closeTimeout: opts.CloseTimeout,
 		ctrlTimeout:  opts.ControlTimeout,
+		deferFailure: opts.DeferFailure,
 		dedicated:    opts.DedicatedReader,
 		pingInterval: opts.PingInterval,
 		pongTimeout:  opts.PongTimeout,

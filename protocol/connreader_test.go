@@ -511,7 +511,7 @@ func TestRandomTraffic(t *testing.T) {
 					got := readAny(t, rng, tc, &buf)
 					require.True(t, bytes.Equal(want, got), "tcp: message %d: %d bytes, want %d", i, len(got), len(want))
 				}
-				require.NoError(t, <-done)
+				require.NoError(t, recv(t, "the call", done))
 			})
 		}
 	}
@@ -547,7 +547,7 @@ func TestEchoReadAppendTCP(t *testing.T) {
 		buf = m
 	}
 	cl.CloseNow()
-	require.Error(t, <-errc)
+	require.Error(t, recv(t, "the result", errc))
 }
 
 // A read blocked waiting for the next message is cancelled by its context,

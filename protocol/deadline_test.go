@@ -67,7 +67,7 @@ func TestReadContextCancel(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 			cancel()
-			err := <-errc
+			err := recv(t, "the read's result", errc)
 			require.ErrorIs(t, err, context.Canceled)
 			if mode == "Reader mid-message" {
 				_, _, err = c.Read(bg())
@@ -184,10 +184,10 @@ func TestKeepalivePongsKeepItUp(t *testing.T) {
 	go func() { _, _, err := cl.Read(bg()); clErr <- err }()
 	svErr := make(chan error, 1)
 	go func() { _, _, err := sv.Read(bg()); svErr <- err }()
-	<-enough
+	recv(t, "enough pongs", enough)
 	require.NoError(t, cl.Close(StatusNormalClosure, ""))
-	require.Equal(t, StatusNormalClosure, CloseStatus(<-clErr))
-	require.Equal(t, StatusNormalClosure, CloseStatus(<-svErr))
+	require.Equal(t, StatusNormalClosure, CloseStatus(recv(t, "the client's read", clErr)))
+	require.Equal(t, StatusNormalClosure, CloseStatus(recv(t, "the server's read", svErr)))
 }
 
 // Keepalive: without pongs the connection fails with 1006 and a timeout.
@@ -197,7 +197,7 @@ func TestKeepalivePongTimeout(t *testing.T) {
 	go func() { _, _, err := c.Read(bg()); errc <- err }()
 	h, _ := p.mustNext()
 	require.Equal(t, framing.OpPing, h.Opcode)
-	err := <-errc
+	err := recv(t, "the read's result", errc)
 	var ce *CloseError
 	require.ErrorAs(t, err, &ce)
 	require.Equal(t, StatusAbnormalClosure, ce.Code)

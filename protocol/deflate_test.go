@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -112,7 +113,7 @@ func TestCompressionLargeMessages(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- c.Write(bg(), MessageBinary, msg) }()
 	_, compressed, payload, frames := p.readMessage()
-	require.NoError(t, <-errc)
+	require.NoError(t, recv(t, "the result", errc))
 	require.True(t, compressed)
 	require.Equal(t, 2, frames)
 	out, err := refInflate(nil, payload)
@@ -210,7 +211,7 @@ func sendRecv(t *testing.T, ctx context.Context, a, b *Conn, m testMessage, stre
 		require.Equal(t, "prefix", string(got[:6]))
 		got = got[6:]
 	}
-	require.NoError(t, <-errc)
+	require.NoError(t, recv(t, "the result", errc))
 	require.Equal(t, m.typ, typ)
 	require.True(t, bytes.Equal(m.p, got), "message of %d bytes came out as %d bytes", len(m.p), len(got))
 }
@@ -255,7 +256,7 @@ func TestCompressionOnTheWire(t *testing.T) {
 								errc <- err
 							}()
 							op, compressed, payload, frames := p.readMessage()
-							require.NoError(t, <-errc)
+							require.NoError(t, recv(t, "the result", errc))
 							require.Equal(t, framing.Opcode(m.typ), op)
 							require.True(t, compressed)
 							if streaming && len(payload) > 600 {
@@ -319,7 +320,7 @@ func TestIdleCompressorRelease(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- c.Write(bg(), MessageText, msg) }()
 		_, _, payload, _ := p.readMessage()
-		require.NoError(t, <-errc)
+		require.NoError(t, recv(t, "the result", errc))
 		out, err := refInflate(hist, payload)
 		require.NoError(t, err)
 		require.Equal(t, msg, out)
@@ -340,7 +341,7 @@ func TestCompressorReleasedOnClose(t *testing.T) {
 			errc := make(chan error, 1)
 			go func() { errc <- c.Write(bg(), MessageText, testText(15, 1000)) }()
 			p.readMessage()
-			require.NoError(t, <-errc)
+			require.NoError(t, recv(t, "the result", errc))
 			underWriteLock(c, func() { require.NotNil(t, c.pmd.own) })
 			if how == "CloseNow" {
 				require.NoError(t, c.CloseNow())
@@ -635,7 +636,7 @@ func TestInflateBomb(t *testing.T) {
 			require.Less(t, spent, uint64(3*limit), "memory spent on a bomb")
 			c.CloseNow()
 			p.nc.Close()
-			wg.Wait()
+			waitGroup(t, "the goroutines", &wg)
 		})
 	}
 }
@@ -746,7 +747,7 @@ func TestCompressedWriterAllowsControlFrames(t *testing.T) {
 			break
 		}
 	}
-	require.NoError(t, <-done)
+	require.NoError(t, recv(t, "the call", done))
 	require.Greater(t, framesBeforePing, 0, "the ping went out between the frames of the message")
 	require.Greater(t, dataFrames, framesBeforePing)
 	out, err := refInflate(nil, payload)
@@ -781,4 +782,35 @@ func TestCompressedWriteOnClosedConn(t *testing.T) {
 		require.Nil(t, c.pmd.cur)
 		require.Nil(t, c.pmd.sink.bp)
 	})
+}
+
+// lateCancel is a context that is done from its second look on: Read
+// finds it live when it starts, and must notice it during the inflation of
+// bytes that are already buffered (no network read to interrupt).
+type lateCancel struct {
+	context.Context
+	looks atomic.Int32
+}
+
+func (c *lateCancel) Err() error {
+	if c.looks.Add(1) > 1 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A Read's context interrupts the inflation of buffered data: a bomb
+// whose compressed bytes all arrived stops at the context, long before the
+// read limit (before the fix: ErrMessageTooBig, the whole limit inflated).
+func TestInflateHonoursContext(t *testing.T) {
+	chunk := bombChunk(t, 4<<20)
+	c, p := withRaw(t, RoleServer, &Options{ReadLimit: 32 << 20, Compression: &CompressionOptions{}})
+	frames := p.compressedFrames(framing.OpBinary, bytes.Repeat(chunk, 16), 1<<30) // 64 MiB inflated
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = p.nc.Write(frames) }()
+	recv(t, "the bomb's bytes", done) // all of them in the socket's buffers
+	_, _, err := c.Read(&lateCancel{Context: bg()})
+	require.ErrorIs(t, err, context.Canceled)
+	_, _, err = c.Read(readCtx(t))
+	require.Equal(t, StatusAbnormalClosure, CloseStatus(err), "the message was cut: the connection failed")
 }

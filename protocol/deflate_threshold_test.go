@@ -30,7 +30,7 @@ func TestCompressionThresholdEmptyWriter(t *testing.T) {
 				errc <- w.Close()
 			}()
 			_, compressed, payload, _ := p.readMessage()
-			require.NoError(t, <-errc)
+			require.NoError(t, recv(t, "the result", errc))
 			require.True(t, compressed, "RSV1 on the empty message")
 			out, err := refInflate(nil, payload)
 			require.NoError(t, err)

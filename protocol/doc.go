@@ -16,7 +16,11 @@
 // soon as it arrives, not at the end of the message. A message larger than
 // Options.ReadLimit fails it (1009) as soon as a frame header announces it.
 // Protocol violations fail it with 1002. In all these cases Read returns a
-// *CloseError whose Err is the cause.
+// *CloseError whose Err is the cause. With Options.DeferFailure, a
+// violation found in a frame header (1002, or 1009 for the read limit) is
+// reported first and acted on later: the application can answer the
+// messages it read before the bad frame, then calls Conn.Fail (or Close),
+// which sends the close frame; CloseTimeout bounds the wait.
 //
 // # Writing
 //

@@ -3,6 +3,7 @@ package protocol_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 
 	"github.com/wslua/wslua/protocol"
@@ -228,4 +229,30 @@ func ExampleConn_WriteUncompressed() {
 	fmt.Println(len(p), err)
 	// Output:
 	// 4096 <nil>
+}
+
+// With Options.DeferFailure a server answers every message that came
+// before a frame that breaks the protocol, then fails the connection.
+func ExampleConn_Fail() {
+	client, server := net.Pipe()
+	c := protocol.NewConn(server, nil, &protocol.Options{Role: protocol.RoleServer, DeferFailure: true})
+	go func() {
+		// A masked text message "hi", then a frame with a reserved opcode.
+		_, _ = client.Write([]byte{0x81, 0x82, 0, 0, 0, 0, 'h', 'i', 0x83, 0x80, 0, 0, 0, 0})
+	}()
+	go func() { _, _ = io.Copy(io.Discard, client) }()
+	ctx := context.Background()
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			fmt.Println("read:", int(protocol.CloseStatus(err)))
+			break
+		}
+		fmt.Printf("answering %q\n", msg)
+		_ = c.Write(ctx, typ, msg)
+	}
+	_ = c.Fail() // sends the 1002 close frame after the answer, closes
+	// Output:
+	// answering "hi"
+	// read: 1002
 }

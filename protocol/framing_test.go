@@ -117,7 +117,7 @@ func TestRFC5_2_LengthForms(t *testing.T) {
 				done := make(chan error, 1)
 				go func() { done <- c.Write(bg(), MessageBinary, payload) }()
 				h, got := p.mustNext()
-				require.NoError(t, <-done)
+				require.NoError(t, recv(t, "the call", done))
 				require.True(t, h.Fin)
 				require.Equal(t, framing.OpBinary, h.Opcode)
 				require.Equal(t, payload, got)

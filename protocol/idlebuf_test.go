@@ -164,7 +164,7 @@ func TestIdleTCP(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, bytes.Equal(want, got), "message %d", i)
 	}
-	require.NoError(t, <-errc)
+	require.NoError(t, recv(t, "the result", errc))
 }
 
 func readAllReader(c *Conn) ([]byte, error) {

@@ -33,7 +33,7 @@ func tcpPair(t testing.TB) (net.Conn, net.Conn) {
 	}()
 	a, err := net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
-	r := <-ch
+	r := recv(t, "Accept", ch)
 	require.NoError(t, r.err)
 	t.Cleanup(func() { a.Close(); r.c.Close() })
 	return a, r.c

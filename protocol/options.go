@@ -122,6 +122,21 @@ type Options struct {
 	// slow between two reads therefore delays Close, and one that has
 	// stopped reading makes Close wait the whole CloseTimeout.
 	DedicatedReader bool
+	// DeferFailure makes the Conn fail in stream order: when a read meets
+	// a frame header that breaks the protocol (reserved bits or opcode, a
+	// continuation with nothing to continue or a new message inside a
+	// fragmented one, a control frame that is fragmented or too long, a
+	// message over the read limit), Read returns the *CloseError (code
+	// 1002 or 1009, Err the cause) without sending the close frame or
+	// closing: every later read returns the same error, while Write and
+	// the other sending calls still work, so that the application can
+	// finish answering the messages it received before the bad frame. It
+	// then calls Fail, Close or CloseNow, which sends the close frame (not
+	// CloseNow) and closes the connection; if it calls none of them within
+	// CloseTimeout, the Conn calls Fail itself. Violations found inside a
+	// message's payload (invalid UTF-8, a bad close frame payload) fail the
+	// connection at once, as without the option.
+	DeferFailure bool
 	// OnPing, if set, is called with the payload of every ping received,
 	// after the automatic pong is sent. OnPong likewise for every pong.
 	// They run synchronously on the goroutine that is reading (inside Read,

@@ -179,6 +179,10 @@ func (c *Conn) beginRead(ctx context.Context) (watched bool, err error) {
 	if err := c.lockRead(ctx); err != nil {
 		return false, err
 	}
+	if ce := c.heldFailure(); ce != nil {
+		<-c.readLock
+		return false, ce
+	}
 	if ce := c.closeErr.Load(); ce != nil {
 		<-c.readLock
 		return false, ce
@@ -277,16 +281,16 @@ func (c *Conn) nextFrame(cont bool) error {
 		h, err := c.br.readHeader()
 		if err != nil {
 			if errors.Is(err, framing.ErrProtocol) {
-				return c.fail(StatusProtocolError, err)
+				return c.failFrame(StatusProtocolError, err)
 			}
 			return c.readError(err)
 		}
 		if err := h.Check(c.allowedRsv, !c.client); err != nil {
-			return c.fail(StatusProtocolError, err)
+			return c.failFrame(StatusProtocolError, err)
 		}
 		if c.pmd != nil {
 			if err := c.pmd.checkFrame(&h); err != nil {
-				return c.fail(StatusProtocolError, err)
+				return c.failFrame(StatusProtocolError, err)
 			}
 		}
 		if h.Opcode.IsControl() {
@@ -306,9 +310,9 @@ func (c *Conn) nextFrame(cont bool) error {
 		}
 		if isCont := h.Opcode == framing.OpContinuation; isCont != cont {
 			if cont {
-				return c.fail(StatusProtocolError, errExpectedContinuation)
+				return c.failFrame(StatusProtocolError, errExpectedContinuation)
 			}
-			return c.fail(StatusProtocolError, errUnexpectedContinuation)
+			return c.failFrame(StatusProtocolError, errUnexpectedContinuation)
 		}
 		if !cont {
 			c.rd.op = h.Opcode
@@ -317,7 +321,7 @@ func (c *Conn) nextFrame(cont bool) error {
 		}
 		if limit := c.readLimit.Load(); limit >= 0 && h.Length > limit-c.rd.size {
 			c.rd.remaining = h.Length // what the peer still sends (see fail)
-			return c.fail(StatusMessageTooBig, ErrMessageTooBig)
+			return c.failFrame(StatusMessageTooBig, ErrMessageTooBig)
 		}
 		c.rd.active = true
 		c.rd.size += h.Length
@@ -416,6 +420,13 @@ func (c *Conn) readRest(dst []byte) ([]byte, error) {
 			if err := c.awaitPayload(); err != nil {
 				return dst, err
 			}
+			if c.rd.remaining > maxPrealloc && c.rd.remaining == c.rd.frameLen {
+				var err error
+				if dst, err = c.stageLarge(dst); err != nil {
+					return dst, err
+				}
+				continue
+			}
 			dst = grow(dst, c.rd.remaining, c.rd.remaining == c.rd.frameLen)
 		}
 		n, err := c.readPayload(dst[len(dst):cap(dst)])
@@ -439,6 +450,60 @@ func (c *Conn) awaitPayload() error {
 		return c.readError(err)
 	}
 	return nil
+}
+
+// maxAmplify bounds how much memory a frame's bytes that really arrived
+// can make a read allocate ahead of the rest (see stageLarge).
+const maxAmplify = 16
+
+// stageLarge starts reading a frame longer than maxPrealloc into a full
+// dst: its first maxPrealloc bytes go into a pooled buffer, and only once
+// they have all arrived (the peer has shown it sends) is dst grown, in
+// one allocation, to hold the whole frame if it is at most maxAmplify
+// times that (1 MiB), else maxAmplify times what arrived (grow takes over
+// from there). Read of a message of up to 1 MiB in one frame thus
+// allocates once, exactly its size, and a peer that announces a length
+// and stalls makes the Conn hold at most one pooled 64 KiB buffer.
+func (c *Conn) stageLarge(dst []byte) ([]byte, error) {
+	bp := getStage()
+	defer putStage(bp)
+	stage := (*bp)[:maxPrealloc]
+	k := 0
+	for k < len(stage) {
+		n, err := c.readPayload(stage[k:])
+		k += n
+		if err != nil {
+			return dst, err
+		}
+	}
+	frame := int64(k) + c.rd.remaining
+	b := make([]byte, len(dst), int64(len(dst))+min(frame, maxAmplify*int64(k)))
+	copy(b, dst)
+	return append(b, stage[:k]...), nil
+}
+
+// stageStash keeps a few staging buffers (see stageLarge) out of reach of
+// the garbage collector, which empties sync.Pools at every cycle: a
+// program that reads large messages collects often, and a pool refilled
+// after each cycle allocates. At most cap(stageStash) * 64 KiB are held;
+// beyond them the write buffers' pool serves.
+var stageStash = make(chan *[]byte, 2)
+
+func getStage() *[]byte {
+	select {
+	case bp := <-stageStash:
+		return bp
+	default:
+		return getBuf(maxPrealloc)
+	}
+}
+
+func putStage(bp *[]byte) {
+	select {
+	case stageStash <- bp:
+	default:
+		putBuf(bp)
+	}
 }
 
 // grow returns dst with room for more bytes: need (the rest of the current

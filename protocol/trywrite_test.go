@@ -142,7 +142,7 @@ func TestTryWriteFullSocket(t *testing.T) {
 		require.Equal(t, want, got[0], "message %d out of order", i)
 		require.True(t, bytes.Equal(p[1:], got[1:]), "message %d", i)
 	}
-	wg.Wait()
+	waitGroup(t, "the goroutines", &wg)
 }
 
 // TryWrite and Write from several goroutines never interleave frames.
@@ -173,5 +173,5 @@ func TestTryWriteConcurrent(t *testing.T) {
 		require.NotEmpty(t, got)
 		require.Equal(t, bytes.Repeat(got[:1], len(got)), got, "frames interleaved")
 	}
-	wg.Wait()
+	waitGroup(t, "the goroutines", &wg)
 }

@@ -128,7 +128,7 @@ func TestControlBetweenFragments(t *testing.T) {
 		_, _ = w.Write(bytes.Repeat([]byte("a"), 10000))
 	}()
 	h, _ := p.mustNext()
-	<-wrote1
+	recv(t, "the first write", wrote1)
 	require.False(t, h.Fin)
 	ctx, cancel := context.WithTimeout(bg(), 5*time.Second)
 	defer cancel()
@@ -146,7 +146,7 @@ func TestControlBetweenFragments(t *testing.T) {
 	h, b = p.mustNext()
 	require.Equal(t, framing.OpText, h.Opcode)
 	require.Equal(t, "second", string(b))
-	require.NoError(t, <-wrote)
+	require.NoError(t, recv(t, "the write", wrote))
 	// Ping is also answered while a message is half written: pongs are
 	// control frames too.
 	p.send(framing.OpPing, true, []byte("q"))
@@ -217,7 +217,7 @@ func TestConcurrentWriters(t *testing.T) {
 				require.Equal(t, msg(id, counts[id]), b, "message %d of writer %d", counts[id], id)
 				counts[id]++
 			}
-			wg.Wait()
+			waitGroup(t, "the goroutines", &wg)
 		})
 	}
 }

@@ -53,7 +53,7 @@ func TestWriteFrameSizes(t *testing.T) {
 				done := make(chan error, 1)
 				go func() { done <- c.Write(bg(), MessageBinary, payload) }()
 				h, got := p.mustNext()
-				require.NoError(t, <-done)
+				require.NoError(t, recv(t, "the call", done))
 				require.True(t, h.Fin)
 				require.Equal(t, payload, got)
 			})
@@ -90,7 +90,7 @@ func TestWriteWaitsForActiveWriter(t *testing.T) {
 			h, b = p.mustNext()
 			require.Equal(t, framing.OpText, h.Opcode)
 			require.Equal(t, "y", string(b))
-			require.NoError(t, <-done)
+			require.NoError(t, recv(t, "the call", done))
 
 			require.NoError(t, c.Write(bg(), MessageText, []byte("z")), "no Writer: no waiting")
 			_, b = p.mustNext()
