@@ -45,6 +45,9 @@ type client struct {
 	url  string // the URL without credentials, query or fragment (tostring)
 	opts connectOptions
 	ch   *scheduler.Channel // the receive channel, closed by the reader
+	// overHTTP2: the WebSocket is a stream of an HTTP/2 connection (RFC
+	// 8441); set before the client is handed to the script.
+	overHTTP2 bool
 
 	// deliverCtx bounds the reader's hand-over of messages to ch; it is
 	// canceled when the host stops (shutdown) or the reader ends.

@@ -48,6 +48,7 @@ func luaConnect(L *glua.LState) int {
 		Subprotocols: opts.Protocols,
 		DialTimeout:  opts.DialTimeout,
 		Compression:  opts.Compression,
+		HTTP2:        opts.HTTP2,
 		Conn:         c.protocolOptions(),
 	}
 	var wire *frameGuard // set by the dialer
@@ -69,7 +70,7 @@ func luaConnect(L *glua.LState) int {
 			}
 			dopts.TLSConfig = cfg
 		}
-		conn, _, err := handshake.Dial(ctx, string(rawURL), dopts)
+		conn, resp, err := handshake.Dial(ctx, string(rawURL), dopts)
 		if err != nil {
 			c.abort()
 			if errors.Is(err, context.DeadlineExceeded) && opts.DialTimeout > 0 && ctx.Err() == nil {
@@ -81,6 +82,9 @@ func luaConnect(L *glua.LState) int {
 			wire.deflate = false // declined: RSV1 is a violation
 		}
 		c.wire = wire
+		if resp != nil && resp.ProtoMajor == 2 {
+			c.overHTTP2 = true
+		}
 		if !c.start(conn) {
 			return errors.New("websocket: connection closed while connecting (the host stopped)")
 		}

@@ -40,8 +40,10 @@
 // bytes)"), channel_capacity (default 64), tls = {insecure_skip_verify,
 // ca_file, server_name, cert_file, key_file} (used for wss:// and https
 // proxies), proxy (http, https, socks5 or socks5h URL; false for a direct
-// connection; by default HTTP_PROXY/HTTPS_PROXY/NO_PROXY), origin and
-// compression. An unknown option name or a bad value makes connect return
+// connection; by default HTTP_PROXY/HTTPS_PROXY/NO_PROXY), origin,
+// compression and http2 (true or "prefer": over an HTTP/2 connection,
+// RFC 8441, falling back to HTTP/1.1; "require": no fallback; tostring
+// then ends with ", http/2"). An unknown option name or a bad value makes connect return
 // nil and an error naming the option; nothing is silently ignored.
 //
 // Messages on the receive channel are tables {type=, data=} and, for

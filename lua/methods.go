@@ -272,7 +272,11 @@ func clientToString(L *glua.LState) int {
 	if n := c.controlDropped.Load(); n > 0 {
 		dropped = fmt.Sprintf(", %d pings/pongs not delivered", n)
 	}
-	L.Push(glua.LString(fmt.Sprintf("%s(%s, %s%s)", clientTypeName, c.url, c.currentState(), dropped)))
+	var transport string
+	if c.overHTTP2 {
+		transport = ", http/2"
+	}
+	L.Push(glua.LString(fmt.Sprintf("%s(%s, %s%s%s)", clientTypeName, c.url, c.currentState(), transport, dropped)))
 	return 1
 }
 

@@ -12,6 +12,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/wslua/wslua/handshake"
 	"github.com/wslua/wslua/protocol"
 )
 
@@ -53,6 +54,7 @@ type connectOptions struct {
 	NoProxy         bool     // proxy = false: always connect directly
 	Origin          string
 	Compression     *protocol.CompressionOptions // nil: permessage-deflate not offered
+	HTTP2           handshake.HTTP2Mode          // http2 = true | "require": RFC 8441
 }
 
 // defaultCloseTimeout is close_timeout when not given (protocol's default).
@@ -118,6 +120,7 @@ var optionParsers = []struct {
 		return err
 	}},
 	{"tls", func(o *connectOptions, v glua.LValue) (err error) { o.TLS, err = parseTLS(v); return }},
+	{"http2", func(o *connectOptions, v glua.LValue) (err error) { o.HTTP2, err = parseHTTP2(v); return }},
 	{"proxy", func(o *connectOptions, v glua.LValue) (err error) {
 		if v == glua.LFalse {
 			o.NoProxy = true
@@ -478,4 +481,29 @@ func validHeaderValue(s string) bool {
 		}
 	}
 	return true
+}
+
+// parseHTTP2 parses the http2 option: false (the default) dials over
+// HTTP/1.1; true (or "prefer") opens the WebSocket as a stream of an HTTP/2
+// connection (RFC 8441, wss:// only) shared with the script's other
+// WebSockets to the same server, and falls back to HTTP/1.1 when the server
+// does not offer it; "require" fails instead of falling back.
+func parseHTTP2(v glua.LValue) (handshake.HTTP2Mode, error) {
+	switch v {
+	case glua.LFalse:
+		return handshake.HTTP2Off, nil
+	case glua.LTrue, glua.LString("prefer"):
+		return handshake.HTTP2Prefer, nil
+	case glua.LString("require"):
+		return handshake.HTTP2Require, nil
+	}
+	return handshake.HTTP2Off, optErr("http2", `true, false, "prefer" or "require" expected, got %s`, luaValueText(v))
+}
+
+// luaValueText describes v for an error: strings quoted, others by type.
+func luaValueText(v glua.LValue) string {
+	if s, ok := v.(glua.LString); ok {
+		return fmt.Sprintf("%q", string(s))
+	}
+	return v.Type().String()
 }

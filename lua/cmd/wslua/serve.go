@@ -22,7 +22,9 @@ misbehave on purpose) until Ctrl-C, and prints its URL and its paths.
 With --tls it serves wss:// with a self-signed certificate generated at
 start: --cert-out writes it (PEM) for clients to trust, as in
   wslua connect --ca-file FILE wss://127.0.0.1:PORT/
-and without --cert-out it is printed.
+and without --cert-out it is printed. --http2 implies --tls and also
+speaks HTTP/2 with extended CONNECT, so that browsers and clients with
+http2 = true open WebSockets as HTTP/2 streams (RFC 8441).
 
 Flags:
 `
@@ -33,6 +35,7 @@ func runServe(ctx context.Context, args []string, sio stdio) int {
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0: a free port)")
 	useTLS := fs.Bool("tls", false, "serve wss:// with a generated self-signed certificate")
+	useH2 := fs.Bool("http2", false, "also serve WebSockets over HTTP/2 (RFC 8441); implies --tls")
 	certOut := fs.String("cert-out", "", "with --tls, write the certificate (PEM) to this file")
 	maxSize := fs.Int64("max-message-size", testserver.DefaultMaxMessageSize, "largest message the server reads, in bytes")
 	noCompression := fs.Bool("no-compression", false, "decline permessage-deflate offers")
@@ -53,7 +56,7 @@ func runServe(ctx context.Context, args []string, sio stdio) int {
 	switch {
 	case fs.NArg() > 0:
 		return usageErr("unexpected arguments: %q", fs.Args())
-	case *certOut != "" && !*useTLS:
+	case *certOut != "" && !*useTLS && !*useH2:
 		return usageErr("--cert-out needs --tls")
 	case *maxSize <= 0:
 		return usageErr("--max-message-size must be positive, got %d", *maxSize)
@@ -66,7 +69,11 @@ func runServe(ctx context.Context, args []string, sio stdio) int {
 	}
 	scheme := "ws"
 	var certPEM []byte
-	if *useTLS {
+	protos := []string{"http/1.1"}
+	if *useH2 {
+		protos = []string{"h2", "http/1.1"}
+	}
+	if *useTLS || *useH2 {
 		host, _, _ := net.SplitHostPort(*addr)
 		var cert tls.Certificate
 		cert, certPEM, err = selfSignedCert(host)
@@ -78,11 +85,11 @@ func runServe(ctx context.Context, args []string, sio stdio) int {
 			fmt.Fprintf(sio.err, "wslua serve: certificate: %v\n", err)
 			return exitFailure
 		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: protos})
 		scheme = "wss"
 	}
 	logger := log.New(sio.err, "wslua serve: ", log.LstdFlags)
-	opts := &testserver.Options{MaxMessageSize: *maxSize, DisableCompression: *noCompression}
+	opts := &testserver.Options{MaxMessageSize: *maxSize, DisableCompression: *noCompression, HTTP2: *useH2}
 	if *verbose {
 		opts.Logf = logger.Printf
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wslua/wslua/handshake"
+	"github.com/wslua/wslua/protocol"
 	"github.com/wslua/wslua/testserver"
 )
 
@@ -171,4 +175,39 @@ func TestServeAndConnectProcesses(t *testing.T) {
 	require.NoError(t, serve.Process.Signal(syscall.SIGINT))
 	require.Equal(t, exitOK, waitExit(t, serve, 20*time.Second))
 	require.Contains(t, serveErr.String(), "wslua serve: stopped")
+}
+
+// --http2 serves WebSockets over HTTP/2 (RFC 8441) as well: a Go client
+// that requires HTTP/2 opens its WebSocket as a stream, and HTTP/1.1
+// clients still connect.
+func TestServeHTTP2(t *testing.T) {
+	certFile := filepath.Join(t.TempDir(), "cert.pem")
+	base, stop := startServe(t, "--http2", "--cert-out", certFile)
+	require.True(t, strings.HasPrefix(base, "wss://"), base)
+
+	pem, err := os.ReadFile(certFile)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(pem))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, resp, err := handshake.Dial(ctx, base+"/", &handshake.DialOptions{
+		TLSConfig: &tls.Config{RootCAs: pool},
+		HTTP2:     handshake.HTTP2Require,
+		HTTP2Pool: &handshake.HTTP2Pool{},
+	})
+	require.NoError(t, err)
+	require.Equal(t, 2, resp.ProtoMajor)
+	require.NoError(t, c.Write(ctx, protocol.MessageText, []byte("over h2")))
+	_, p, err := c.Read(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "over h2", string(p))
+	require.NoError(t, c.Close(protocol.StatusNormalClosure, ""))
+
+	code, out, errOut := connectCmd(t, strings.NewReader("over h1\n"), "--ca-file", certFile, base+"/")
+	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, "over h1\n", out)
+
+	code, _, errOut = stop()
+	require.Equal(t, exitOK, code, errOut)
 }
