@@ -302,6 +302,14 @@ func (c *client) moved() int64 {
 	return c.wire.moved.Load()
 }
 
+// wrote counts n bytes written past the frameGuard (TryWrite's direct
+// write) into moved.
+func (c *client) wrote(n int) {
+	if c.wire != nil {
+		c.wire.moved.Add(int64(n))
+	}
+}
+
 // stallHint is the minimum wait for room in the receive channel that the
 // reason of an abnormal end (1006) mentions as a likely cause.
 const stallHint = time.Second

@@ -20,6 +20,7 @@
 //	                                        already under way finish first, within close_timeout)
 //	client:receive()                     -> channel (the same one on every call)
 //	client:read([timeout])               -> message | nil, "timeout" | nil, "closed"
+//	                                        (nil, err when timeout is not a duration)
 //	client:protocol()                    -> negotiated subprotocol | nil
 //	client:extensions()                  -> negotiated permessage-deflate parameters | nil
 //	tostring(client)                     -> "websocket.client(ws://host/path, open)"

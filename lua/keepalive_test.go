@@ -264,3 +264,26 @@ func TestKeepaliveDetectsPeerNotReading(t *testing.T) {
 	`)
 	require.Equal(t, "false\twebsocket: connection closed (1006 no pong within pong_timeout (200ms))\n", out)
 }
+
+// TestKeepaliveSmallSendsCountAsMovingBytes: a peer that reads everything
+// but never answers a ping, while the script sends a small message every
+// 20 ms: bytes move on the connection all the time, so (as for a long
+// send) the missing pong does not end it within the 5 pong timeouts the
+// script runs for (the documented rule: the connection ends when
+// pong_timeout passes without a pong and without a byte moving). Before, small messages went out through TryWrite
+// without being counted, and the connection ended with "no pong within
+// pong_timeout" after about 2 timeouts, while large messages of the same
+// script (the blocking path, counted) kept it up.
+func TestKeepaliveSmallSendsCountAsMovingBytes(t *testing.T) {
+	s := newServer(t, nil)
+	out := mustRunLua(t, s.URL(), `
+		local client = assert(websocket.connect(WS .. "/stall?drain=1", {ping_interval = 20, pong_timeout = 300}))
+		for i = 1, 75 do
+			local ok, err = client:send("m" .. i)
+			if not ok then print("send " .. i .. ": " .. err) break end
+			time.sleep(20)
+		end
+		print(tostring(client):match(", (%a+)%)$"))
+	`)
+	require.Equal(t, "open\n", out)
+}

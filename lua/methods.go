@@ -165,6 +165,12 @@ func send(L *glua.LState, c *client, typ string, data []byte) int {
 		// Most messages go out at once, without the hand-over to another
 		// goroutine that a write which may block needs.
 		if sent, err := conn.TryWrite(mt, data); sent || err != nil {
+			if sent {
+				// TryWrite writes to the socket directly, past the
+				// frameGuard's count: the keepalive takes these bytes
+				// as a sign of life too.
+				c.wrote(len(data))
+			}
 			c.endSend()
 			return awaitResult(L, c.sendResult(err))
 		}

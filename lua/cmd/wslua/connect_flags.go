@@ -27,9 +27,10 @@ Ctrl-C with 1001 (a second Ctrl-C quits at once).
 
 Otherwise (pipes): each line of standard input is sent as a text message
 (with --binary, all of standard input as one binary message), each message
-received is written to standard output followed by a newline, and standard
-input's end closes with 1000 (with --once, only the first message received
-is printed, and the close waits for it).
+received is written to standard output followed by a newline (with --binary,
+binary messages are written as they came, without one), and standard input's
+end closes with 1000 (with --once, only the first message received is
+printed, and the close waits for it).
 
 Exit status: 0 after a close with 1000 (sent by the server, or sent by
 wslua and answered), 1 when the connection could not be made, failed or
