@@ -171,33 +171,47 @@ func TestFailInStreamOrderIsBounded(t *testing.T) {
 	requirePeerSaw(t, got, "close 1002")
 }
 
-// TestFailInStreamOrderTLS: over wss:// too, the valid message before a
-// bad frame is echoed before the connection fails (1002, or 1009 for a
-// message over max_message_size). Before, only direct ws:// connections
-// failed in stream order: over TLS the reader failed the connection before
-// the script had the message, and the echo never went out.
-func TestFailInStreamOrderTLS(t *testing.T) {
+// TestFailInStreamOrderTransports: over wss://, through a proxy and with
+// keepalive on (its byte meter wraps the socket) too, the valid message
+// before a bad frame is echoed before the connection fails (1002, or 1009
+// for a message over max_message_size). Before, only direct ws://
+// connections failed in stream order: over TLS or through a proxy the
+// reader failed the connection before the script had the message, and the
+// echo never went out.
+func TestFailInStreamOrderTransports(t *testing.T) {
 	cases := streamOrderCases()
+	first, last := cases[0], cases[len(cases)-1]
+	tooBig := [][]byte{joinFrames(frame(true, 0, framing.OpText, "small"), frame(true, 0, framing.OpBinary, strings.Repeat("z", 100)))}
+	const insecure = "tls = {insecure_skip_verify = true}"
+	proxy := startConnectProxy(t)
+	via := "proxy = \"http://" + proxy.addr + "\""
 	tests := []struct {
 		name  string
-		chops [][]byte
+		tls   bool
 		opts  string
-		want  []string
-		out   string
+		chops [][]byte
+		echo  string
+		code  int
 	}{
-		{cases[0].name, cases[0].chops, "{tls = {insecure_skip_verify = true}}", []string{fmt.Sprintf("text %q", cases[0].echo), "close 1002"}, "close\t1\t1002\tclient\n"},
-		{cases[len(cases)-1].name, cases[len(cases)-1].chops, "{tls = {insecure_skip_verify = true}}", []string{fmt.Sprintf("text %q", cases[len(cases)-1].echo), "close 1002"}, "close\t1\t1002\tclient\n"},
-		{"too big", [][]byte{joinFrames(frame(true, 0, framing.OpText, "small"), frame(true, 0, framing.OpBinary, strings.Repeat("z", 100)))},
-			"{tls = {insecure_skip_verify = true}, max_message_size = 50}", []string{`text "small"`, "close 1009"}, "close\t1\t1009\tclient\n"},
+		{"wss " + first.name, true, insecure, first.chops, first.echo, 1002},
+		{"wss " + last.name, true, insecure, last.chops, last.echo, 1002},
+		{"wss too big", true, insecure + ", max_message_size = 50", tooBig, "small", 1009},
+		{"wss keepalive", true, insecure + ", ping_interval = 60000", first.chops, first.echo, 1002},
+		{"proxy " + first.name, false, via, first.chops, first.echo, 1002},
+		{"proxy too big", false, via + ", max_message_size = 50", tooBig, "small", 1009},
+		{"ws keepalive " + last.name, false, "ping_interval = 60000", last.chops, last.echo, 1002},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := make(chan []string, 1)
-			url := peerServerTLS(t, rawPeer(tt.chops, got))
-			require.True(t, strings.HasPrefix(url, "wss://"), url)
-			out := mustRunLua(t, url, strings.ReplaceAll(echoScript, "OPTS", tt.opts))
-			require.Equal(t, tt.out, out)
-			requirePeerSaw(t, got, tt.want...)
+			start := peerServer
+			if tt.tls {
+				start = peerServerTLS
+			}
+			url := start(t, rawPeer(tt.chops, got))
+			out := mustRunLua(t, url, strings.ReplaceAll(echoScript, "OPTS", "{"+tt.opts+"}"))
+			require.Equal(t, fmt.Sprintf("close\t1\t%d\tclient\n", tt.code), out)
+			requirePeerSaw(t, got, fmt.Sprintf("text %q", tt.echo), fmt.Sprintf("close %d", tt.code))
 		})
 	}
 }
