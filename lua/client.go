@@ -53,8 +53,8 @@ type client struct {
 	// canceled when the host stops (shutdown) or the reader ends.
 	deliverCtx    context.Context
 	cancelDeliver context.CancelFunc
-	// controlCtx bounds the hold of a failure in stream order
-	// (holdForScript); it is also canceled when client:close() starts.
+	// controlCtx bounds the wait of a failure in stream order
+	// (failInOrder); it is also canceled when client:close() starts.
 	controlCtx    context.Context
 	cancelControl context.CancelFunc
 	dropping      atomic.Bool  // a delivery failed: discard everything else
@@ -71,12 +71,12 @@ type client struct {
 	// endCause is why this end closed the connection without a close
 	// handshake (a pong timeout), when the protocol cannot know it.
 	endCause atomic.Pointer[string]
-	ka       *keepalive  // automatic pings (ping_interval), or nil
-	wire     *frameGuard // the connection under the protocol (set before the reader starts), or nil
+	ka       *keepalive // automatic pings (ping_interval), or nil
+	wire     *meter     // the metered connection under the protocol (keepalive only; set before the reader starts), or nil
 	// final is the final close message once the reader has met the end.
 	final atomic.Pointer[message]
 	// earlyFinal: the final close message went out ahead of a failure
-	// (holdForScript). earlySeen is closed when the script has received
+	// (failInOrder). earlySeen is closed when the script has received
 	// it.
 	earlyFinal    atomic.Bool
 	earlySeen     chan struct{}
@@ -114,12 +114,12 @@ func newClient(url string, opts connectOptions) *client {
 }
 
 // readBufferSize is the read buffer of a client's connection. The
-// protocol releases its buffer while a read waits only on a bare TCP
-// socket; a client reads through its frameGuard (stream-order failing, the
-// byte count of the keepalive), so the buffer is held for the connection's
-// life: a small one keeps an idle connection small. Payloads larger than
-// the buffer are read straight into the message, so only the reads of many
-// small messages in a burst get shorter.
+// protocol releases its buffer while a read waits on a bare TCP socket
+// (ws:// without keepalive); elsewhere (TLS, the keepalive's meter) the
+// buffer is held for the connection's life: a small one keeps an idle
+// connection small. Payloads larger than the buffer are read straight into
+// the message, so only the reads of many small messages in a burst get
+// shorter.
 const readBufferSize = 512
 
 // protocolOptions are the protocol.Options of the client's connection.
@@ -127,6 +127,7 @@ const readBufferSize = 512
 // the protocol's Close leaves the peer's close reply to it, so the messages
 // the server sent before its reply reach the receive channel. The
 // keepalive is the client's own (see keepalive), not the protocol's.
+// Failures fail in stream order (DeferFailure, see failorder.go).
 func (c *client) protocolOptions() protocol.Options {
 	return protocol.Options{
 		Role:            protocol.RoleClient,
@@ -136,6 +137,7 @@ func (c *client) protocolOptions() protocol.Options {
 		WriteTimeout:    c.opts.WriteTimeout,
 		CloseTimeout:    c.opts.CloseTimeout,
 		DedicatedReader: true,
+		DeferFailure:    true,
 		OnPing:          func(p []byte) { c.deliverControl(message{typ: typePing, data: clone(p)}) },
 		OnPong:          c.onPong,
 	}
@@ -212,33 +214,23 @@ func (c *client) readLoop() {
 	defer c.waitKeepalive()
 	defer c.release()
 	defer c.ch.CloseGo()
-	// See idle.go.
-	drained := c.wire != nil && c.wire.drainedAtStart()
 	for {
-		if c.shallowWait(drained) {
-			c.wire.waitReadable()
-		}
 		typ, data, err := c.conn.Read(context.Background())
-		drained = false
 		if err != nil {
-			if c.earlyFinal.Load() {
-				c.markClosed() // the final message is out already
-				return
-			}
 			m := c.finalMessage(err)
-			c.final.Store(&m)
+			early := c.failInOrder(err, m)
+			// A failure the protocol held back (DeferFailure) goes out now,
+			// if failInOrder did not send it; otherwise Fail does nothing.
+			_ = c.conn.Fail()
+			if !early {
+				c.final.Store(&m)
+			}
 			c.markClosed()
-			c.deliver(m)
+			if !early {
+				c.deliver(m)
+			}
 			return
 		}
-		if c.earlyFinal.Load() {
-			// The guard announced a failure the protocol did not meet (it
-			// should not happen: they apply the same rules). The script has
-			// its final message: end the connection.
-			_ = c.conn.CloseNow()
-			continue
-		}
-		drained = c.wire != nil && c.wire.drained()
 		m := message{typ: typeBinary, data: data}
 		if typ == protocol.MessageText {
 			m.typ = typeText
@@ -294,7 +286,8 @@ func (c *client) stalledSince() time.Time {
 }
 
 // moved returns how many bytes the connection has read and written so far
-// (0 without a wire, as in tests that build clients by hand).
+// (0 without a meter: without keepalive, and in tests that build clients
+// by hand).
 func (c *client) moved() int64 {
 	if c.wire == nil {
 		return 0
@@ -433,7 +426,7 @@ func (c *client) shutdown() {
 		}
 		if c.earlyFinal.Load() {
 			// A failure in stream order is under way (the script may have
-			// ended right after its final message): the canceled hold lets
+			// ended right after its final message): the canceled wait lets
 			// the reader send the close frame; give it close_timeout.
 			t := time.NewTimer(c.closeTimeout())
 			select {

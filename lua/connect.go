@@ -51,8 +51,10 @@ func luaConnect(L *glua.LState) int {
 		HTTP2:        opts.HTTP2,
 		Conn:         c.protocolOptions(),
 	}
-	var wire *frameGuard // set by the dialer
-	dopts.NetDialContext = c.dialer(string(rawURL), &wire)
+	var wire *meter // set by the dialer
+	if c.ka != nil {
+		dopts.NetDialContext = dialer(&wire)
+	}
 	switch {
 	case opts.Proxy != nil:
 		p := opts.Proxy
@@ -77,9 +79,6 @@ func luaConnect(L *glua.LState) int {
 				return fmt.Errorf("%w (%s)", err, dialTimeoutText(opts))
 			}
 			return err
-		}
-		if wire != nil && conn.Compression() == nil {
-			wire.deflate = false // declined: RSV1 is a violation
 		}
 		c.wire = wire
 		if resp != nil && resp.ProtoMajor == 2 {

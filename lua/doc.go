@@ -98,10 +98,9 @@
 // or 1009); the close frame goes out only once the script has received
 // that message, so that what it sent in answer to the messages before
 // (an echo) reaches the peer first. A script that does not receive holds
-// the failure up for close_timeout at most. This applies to ws://
-// connections made directly; over TLS or a proxy the connection fails as
-// soon as the reader meets the frame. Failures found inside a payload
-// (invalid UTF-8, a bad close frame) are not held back.
+// the failure up for close_timeout at most. This holds on every
+// connection (ws://, wss://, through a proxy). Failures found inside a
+// payload (invalid UTF-8, a bad close frame) are not held back.
 //
 // Failures are returned as values (nil/false, message) as the
 // specification asks; only mistakes in the script itself raise an error:

@@ -22,9 +22,21 @@ import (
 // slash. The handlers' goroutines end before the test does.
 func peerServer(t *testing.T, run func(ctx context.Context, conn *protocol.Conn)) string {
 	t.Helper()
+	return startPeer(t, run, httptest.NewServer)
+}
+
+// peerServerTLS is peerServer over TLS (a wss:// URL; the certificate is
+// self-signed).
+func peerServerTLS(t *testing.T, run func(ctx context.Context, conn *protocol.Conn)) string {
+	t.Helper()
+	return startPeer(t, run, httptest.NewTLSServer)
+}
+
+func startPeer(t *testing.T, run func(ctx context.Context, conn *protocol.Conn), newServer func(http.Handler) *httptest.Server) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hs := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		wg.Add(1)
 		defer wg.Done()
 		conn, err := handshake.Upgrade(w, r, nil)

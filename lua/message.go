@@ -28,7 +28,7 @@ type message struct {
 	// detected, the host stopping the script).
 	initiator string
 	// early marks a final close message delivered before the connection
-	// fails, so that the failure waits for the script (see streamorder.go).
+	// fails, so that the failure waits for the script (see failorder.go).
 	early bool
 }
 

@@ -1,14 +1,10 @@
 package lua
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -175,135 +171,47 @@ func TestFailInStreamOrderIsBounded(t *testing.T) {
 	requirePeerSaw(t, got, "close 1002")
 }
 
-// chopConn is a net.Conn whose reads return the given chops in turn.
-type chopConn struct {
-	net.Conn
-	chops [][]byte
-}
-
-func (c *chopConn) Read(p []byte) (int, error) {
-	if len(c.chops) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, c.chops[0])
-	if c.chops[0] = c.chops[0][n:]; len(c.chops[0]) == 0 {
-		c.chops = c.chops[1:]
-	}
-	return n, nil
-}
-
-// TestFrameGuardSplits: whatever the read boundaries, the guard passes on
-// exactly the bytes before the first bad frame, waits once, then passes on
-// the rest unchanged; a stream without a bad frame passes untouched.
-func TestFrameGuardSplits(t *testing.T) {
-	head := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
-	long := strings.Repeat("x", 300) // a 16-bit extended length
-	plain := joinFrames(
-		frame(true, 0, framing.OpText, "a"),
-		frame(false, 0, framing.OpBinary, long),
-		frame(true, 0, framing.OpPing, "p"),
-		frame(true, 0, framing.OpContinuation, "b"),
-	)
-	deflated := frame(true, framing.Rsv1, framing.OpText, "deflated") // fine when deflate was offered
+// TestFailInStreamOrderTransports: over wss://, through a proxy and with
+// keepalive on (its byte meter wraps the socket) too, the valid message
+// before a bad frame is echoed before the connection fails (1002, or 1009
+// for a message over max_message_size). Before, only direct ws://
+// connections failed in stream order: over TLS or through a proxy the
+// reader failed the connection before the script had the message, and the
+// echo never went out.
+func TestFailInStreamOrderTransports(t *testing.T) {
+	cases := streamOrderCases()
+	first, last := cases[0], cases[len(cases)-1]
+	tooBig := [][]byte{joinFrames(frame(true, 0, framing.OpText, "small"), frame(true, 0, framing.OpBinary, strings.Repeat("z", 100)))}
+	const insecure = "tls = {insecure_skip_verify = true}"
+	proxy := startConnectProxy(t)
+	via := "proxy = \"http://" + proxy.addr + "\""
 	tests := []struct {
-		name    string
-		bad     []byte
-		deflate bool
-		code    protocol.StatusCode
+		name  string
+		tls   bool
+		opts  string
+		chops [][]byte
+		echo  string
+		code  int
 	}{
-		{"none", nil, true, 0},
-		{"reserved bit", frame(true, framing.Rsv2, framing.OpText, "x"), true, 1002},
-		{"RSV1 without deflate", frame(true, framing.Rsv1, framing.OpText, "x"), false, 1002},
-		{"reserved opcode", frame(true, 0, 11, ""), true, 1002},
-		{"orphan continuation", frame(true, 0, framing.OpContinuation, "x"), true, 1002},
-		{"masked frame", framing.AppendFrame(nil, framing.Header{Fin: true, Opcode: framing.OpText, Masked: true}, []byte("m")), true, 1002},
-		{"too big", frame(true, 0, framing.OpBinary, strings.Repeat("y", 1001)), true, 1009},
-		{"fragmented control", frame(false, 0, framing.OpPing, ""), true, 1002},
+		{"wss " + first.name, true, insecure, first.chops, first.echo, 1002},
+		{"wss " + last.name, true, insecure, last.chops, last.echo, 1002},
+		{"wss too big", true, insecure + ", max_message_size = 50", tooBig, "small", 1009},
+		{"wss keepalive", true, insecure + ", ping_interval = 60000", first.chops, first.echo, 1002},
+		{"proxy " + first.name, false, via, first.chops, first.echo, 1002},
+		{"proxy too big", false, via + ", max_message_size = 50", tooBig, "small", 1009},
+		{"ws keepalive " + last.name, false, "ping_interval = 60000", last.chops, last.echo, 1002},
 	}
 	for _, tt := range tests {
-		good := plain
-		if tt.deflate {
-			good = joinFrames(plain, deflated)
-		}
-		stream := append(append([]byte(head), good...), tt.bad...)
-		stream = append(stream, frame(true, 0, framing.OpText, "after")...)
-		cut := len(head) + len(good)
-		if tt.bad == nil {
-			cut = len(stream)
-		}
-		for split := 1; split < len(stream); split++ {
-			nc := &chopConn{chops: [][]byte{bytes.Clone(stream[:split]), bytes.Clone(stream[split:])}}
-			var waits int
-			var failure *guardFailure
-			var before int // bytes passed on before the wait
-			var out []byte
-			g := newFrameGuard(nc, 1000, tt.deflate, func(_ <-chan struct{}, f *guardFailure) {
-				waits++
-				failure = f
-				before = len(out)
-			})
-			buf := make([]byte, 64)
-			for {
-				n, err := g.Read(buf)
-				out = append(out, buf[:n]...)
-				if err != nil {
-					break
-				}
+		t.Run(tt.name, func(t *testing.T) {
+			got := make(chan []string, 1)
+			start := peerServer
+			if tt.tls {
+				start = peerServerTLS
 			}
-			require.Equal(t, stream, out, "%s, split at %d: the bytes pass unchanged", tt.name, split)
-			if tt.bad == nil {
-				require.Zero(t, waits, "split at %d", split)
-				continue
-			}
-			require.Equal(t, 1, waits, "%s, split at %d", tt.name, split)
-			require.Equal(t, tt.code, failure.code, "%s, split at %d", tt.name, split)
-			// A bad header cut by the split may have had its first bytes
-			// passed on already, never a byte of what precedes it held.
-			require.LessOrEqual(t, before, cut+framing.MaxHeaderSize, "%s, split at %d", tt.name, split)
-			require.GreaterOrEqual(t, before, min(cut, split), "%s, split at %d", tt.name, split)
-			if split >= cut+framing.MaxHeaderSize {
-				require.Equal(t, cut, before, "%s, split at %d", tt.name, split)
-			}
-		}
-	}
-}
-
-// TestFrameGuardKeepsSyscallConn: the guard exposes the socket, so the
-// protocol's non-blocking writes (TryWrite) still work on guarded
-// connections.
-func TestFrameGuardKeepsSyscallConn(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	nc, err := net.Dial("tcp", l.Addr().String())
-	require.NoError(t, err)
-	g := newFrameGuard(nc, 1, false, nil)
-	defer g.Close()
-	sc, ok := net.Conn(g).(syscall.Conn)
-	require.True(t, ok)
-	rc, err := sc.SyscallConn()
-	require.NoError(t, err)
-	require.NotNil(t, rc)
-
-	_, err = newFrameGuard(&chopConn{}, 1, false, nil).SyscallConn()
-	require.ErrorIs(t, err, errors.ErrUnsupported)
-}
-
-// TestDirectAddr: the guard goes on the TCP connection to the server
-// itself, whose address is computed as the handshake does; other URLs get
-// none.
-func TestDirectAddr(t *testing.T) {
-	for url, want := range map[string]string{
-		"ws://example.com/x":      "example.com:80",
-		"ws://Example.COM:8080/x": "example.com:8080",
-		"http://127.0.0.1:9001":   "127.0.0.1:9001",
-		"ws://[::1]:7/":           "[::1]:7",
-		"ws://bücher.example/":    "xn--bcher-kva.example:80",
-		"wss://example.com/":      "",
-		"https://example.com/":    "",
-		"ws:///nohost":            "",
-		"::bad":                   "",
-	} {
-		require.Equal(t, want, directAddr(url), url)
+			url := start(t, rawPeer(tt.chops, got))
+			out := mustRunLua(t, url, strings.ReplaceAll(echoScript, "OPTS", "{"+tt.opts+"}"))
+			require.Equal(t, fmt.Sprintf("close\t1\t%d\tclient\n", tt.code), out)
+			requirePeerSaw(t, got, fmt.Sprintf("text %q", tt.echo), fmt.Sprintf("close %d", tt.code))
+		})
 	}
 }
