@@ -285,21 +285,28 @@ func (c *client) stalledSince() time.Time {
 	return time.Time{}
 }
 
-// moved returns how many bytes the connection has read and written so far
-// (0 without a meter: without keepalive, and in tests that build clients
-// by hand).
-func (c *client) moved() int64 {
+// bytesRead and bytesWritten return how many bytes the connection has
+// read and written so far (0 without a meter: without keepalive, and in
+// tests that build clients by hand).
+func (c *client) bytesRead() int64 {
 	if c.wire == nil {
 		return 0
 	}
-	return c.wire.moved.Load()
+	return c.wire.read.Load()
 }
 
-// wrote counts n bytes written past the frameGuard (TryWrite's direct
-// write) into moved.
+func (c *client) bytesWritten() int64 {
+	if c.wire == nil {
+		return 0
+	}
+	return c.wire.written.Load()
+}
+
+// wrote counts n bytes written past the meter (TryWrite's direct write on
+// the socket) into bytesWritten.
 func (c *client) wrote(n int) {
 	if c.wire != nil {
-		c.wire.moved.Add(int64(n))
+		c.wire.written.Add(int64(n))
 	}
 }
 

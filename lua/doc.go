@@ -65,11 +65,13 @@
 //
 // Keepalive: with ping_interval the client sends a ping at that interval
 // (none while one is unanswered) and ends the connection with 1006 ("no
-// pong within pong_timeout") when pong_timeout passes without a pong and
-// without a byte moving on the connection either way (a pong is only late,
-// not missing, while the ping waits behind a long send of ours or the pong
-// behind a long message of the peer's; a peer that stops reading is still
-// found out, as then nothing moves). The automatic pings carry "wslua
+// pong within pong_timeout") when pong_timeout passes after the ping went
+// out without a pong and without a byte from the peer (a pong is only late
+// while it waits behind a long message of the peer's). While the ping
+// itself waits behind a long send of ours, bytes going out count as well
+// (the peer is reading); a peer that stops reading is still found out, and
+// so is one that reads but never answers pings, since what we send after
+// the ping proves nothing. The automatic pings carry "wslua
 // keepalive N". The
 // pongs answering these automatic pings are not delivered to the script, so
 // a client that only sends never fills its receive channel with them, and

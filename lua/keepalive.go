@@ -35,7 +35,9 @@ type keepalive struct {
 	payload  []byte    // of the last ping sent
 	awaiting bool      // that ping is unanswered
 	sentAt   time.Time // when it was sent
-	moved    int64     // the connection's byte count when the timer was last armed
+	pingOut  bool      // that ping has been written to the connection
+	readMark int64     // bytesRead when the timer was last armed
+	sendMark int64     // bytesWritten when the timer was last armed
 	timer    *time.Timer
 }
 
@@ -73,18 +75,24 @@ func (k *keepalive) run() {
 		k.payload = strconv.AppendUint(append(k.payload[:0], keepalivePrefix...), k.seq, 10)
 		p := bytes.Clone(k.payload)
 		k.awaiting = true
+		k.pingOut = false
 		k.sentAt = time.Now()
-		k.moved = k.c.moved()
+		k.readMark, k.sendMark = k.c.bytesRead(), k.c.bytesWritten()
 		// Armed before the write: a peer that stops reading (the write
 		// blocks on a full socket buffer) is detected as well.
 		k.timer.Reset(k.timeout)
 		k.mu.Unlock()
 		// An error means the connection is closing or closed; the reader
 		// reports how it ended.
-		_ = conn.Ping(context.Background(), p)
+		err := conn.Ping(context.Background(), p)
 		k.mu.Lock()
-		if k.awaiting {
-			k.moved = k.c.moved() // our own ping is no sign of life
+		if k.awaiting && err == nil {
+			// The ping is on the wire: pong_timeout counts from now, and
+			// from now on only bytes from the peer are signs of life.
+			k.pingOut = true
+			k.sentAt = time.Now()
+			k.readMark = k.c.bytesRead()
+			k.timer.Reset(k.timeout)
 		}
 		k.mu.Unlock()
 	}
@@ -110,26 +118,39 @@ func isSeq(b []byte, last uint64) bool {
 	return err == nil && n >= 1 && n <= last && strconv.FormatUint(n, 10) == string(b)
 }
 
-// timedOut runs when no pong came within the timeout. If bytes moved on
-// the connection meanwhile, the peer is alive and the pong is only late
-// (the ping waits behind a long send of ours, or the pong behind a long
-// message of the peer's): the wait starts over. Otherwise the connection
-// is ended with 1006 and a reason naming the cause.
+// timedOut runs when no pong came within the timeout. Bytes from the peer
+// meanwhile show it is alive and the pong only late (behind a long message
+// of the peer's): the wait starts over. While the ping itself is still
+// waiting to be written (behind a long send of ours), bytes going out show
+// the peer is reading, and the wait starts over too; once the ping is on
+// the wire, what we send proves nothing (the kernel takes it whether or
+// not the peer is there). Otherwise the connection is ended with 1006 and
+// a reason naming the cause.
 func (k *keepalive) timedOut() {
 	k.mu.Lock()
 	if !k.awaiting {
 		k.mu.Unlock()
 		return
 	}
-	if moved := k.c.moved(); moved != k.moved {
-		k.moved = moved
+	if read := k.c.bytesRead(); read != k.readMark {
+		k.readMark = read
 		k.timer.Reset(k.timeout)
 		k.mu.Unlock()
 		return
 	}
+	if sent := k.c.bytesWritten(); !k.pingOut && sent != k.sendMark {
+		k.sendMark = sent
+		k.timer.Reset(k.timeout)
+		k.mu.Unlock()
+		return
+	}
+	pingOut := k.pingOut
 	sentAt := k.sentAt
 	k.mu.Unlock()
 	cause := fmt.Sprintf("no pong within pong_timeout (%v)", k.timeout)
+	if !pingOut {
+		cause += ": the ping could not even be sent (the server is not reading)"
+	}
 	if since := k.c.stalledSince(); !since.IsZero() && !since.After(sentAt) {
 		// The reader has been waiting for room in the receive channel since
 		// before the ping went out: the pong was never read.

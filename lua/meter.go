@@ -9,13 +9,14 @@ import (
 )
 
 // meter wraps the TCP connection of a client whose keepalive is on: it
-// counts the bytes read and written, which the keepalive takes as a sign
+// counts the bytes read and written, which the keepalive takes as signs
 // of life (see keepalive.timedOut). Without keepalive the protocol gets
 // the bare socket, which lets it release its read buffer while a
 // connection is quiet and wait for the next message on a shallow stack.
 type meter struct {
 	net.Conn
-	moved atomic.Int64 // bytes read and written so far
+	read    atomic.Int64 // bytes read so far
+	written atomic.Int64 // bytes written so far
 }
 
 // meterChunk bounds one network write, so that a long write to a slow
@@ -25,7 +26,7 @@ const meterChunk = 64 << 10
 // Read reads from the connection, counting the bytes.
 func (m *meter) Read(p []byte) (int, error) {
 	n, err := m.Conn.Read(p)
-	m.moved.Add(int64(n))
+	m.read.Add(int64(n))
 	return n, err
 }
 
@@ -35,7 +36,7 @@ func (m *meter) Write(p []byte) (int, error) {
 	for {
 		chunk := p[:min(len(p), meterChunk)]
 		n, err := m.Conn.Write(chunk)
-		m.moved.Add(int64(n))
+		m.written.Add(int64(n))
 		total += n
 		p = p[n:]
 		if err != nil || len(p) == 0 {
