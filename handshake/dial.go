@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -298,7 +299,7 @@ func exchange(ctx context.Context, raw, conn net.Conn, t *target, req *request, 
 	resp, sub, err := readResponse(br, lim, &req.check, beforeBody)
 	if resp != nil {
 		resp.Request = &http.Request{Method: http.MethodGet, URL: t.public, Host: req.host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
-		resp.Request.Header = sentHeader(req.bytes)
+		resp.Request.Header = req.sent
 	}
 	if err != nil {
 		var he *HandshakeError
@@ -373,6 +374,7 @@ func ctxErrOr(ctx context.Context, err error) error {
 type request struct {
 	host  string        // the Host header sent
 	bytes []byte        // the whole request head
+	sent  http.Header   // its header fields but Host, for Response.Request
 	check responseCheck // what the response must satisfy
 }
 
@@ -413,38 +415,41 @@ func newRequest(t *target, opts *DialOptions) (*request, error) {
 	buf.WriteString(t.requestURI)
 	buf.WriteString(" HTTP/1.1\r\n")
 	writeHeader(&buf, "Host", hostHeader)
-	writeHeader(&buf, "Upgrade", "websocket")
-	writeHeader(&buf, "Connection", "Upgrade")
-	writeHeader(&buf, "Sec-WebSocket-Key", key)
-	writeHeader(&buf, "Sec-WebSocket-Version", "13")
+	sent := http.Header{}
+	put := func(name, value string) {
+		writeHeader(&buf, name, value)
+		sent.Add(name, value)
+	}
+	put("Upgrade", "websocket")
+	put("Connection", "Upgrade")
+	put("Sec-WebSocket-Key", key)
+	put("Sec-WebSocket-Version", "13")
 	if len(opts.Subprotocols) > 0 {
-		writeHeader(&buf, "Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
+		put("Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
 	}
 	exts, err := clientExtensions(opts)
 	if err != nil {
 		return bad("invalid compression options: %v", err)
 	}
 	for _, e := range exts {
-		writeHeader(&buf, "Sec-WebSocket-Extensions", e.offer())
+		put("Sec-WebSocket-Extensions", e.offer())
 	}
 	if t.user != nil {
-		writeHeader(&buf, "Authorization", basicAuth(t.user))
+		put("Authorization", basicAuth(t.user))
 	}
 	writeExtraHeaders(&buf, opts.Header, hdrHost)
+	for name, values := range opts.Header {
+		if textproto.CanonicalMIMEHeaderKey(name) != hdrHost {
+			for _, v := range values {
+				sent.Add(name, v)
+			}
+		}
+	}
 	buf.WriteString("\r\n")
 	return &request{
 		host:  hostHeader,
 		bytes: buf.Bytes(),
+		sent:  sent,
 		check: responseCheck{key: key, subprotocols: opts.Subprotocols, extensions: exts},
 	}, nil
-}
-
-// sentHeader returns the header fields of the request head b, as written by
-// newRequest (Host excepted, as in an http.Request), for Response.Request.
-func sentHeader(b []byte) http.Header {
-	r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b)))
-	if err != nil {
-		return nil // cannot happen: newRequest wrote b
-	}
-	return r.Header
 }
