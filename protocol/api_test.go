@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -48,11 +49,21 @@ func TestCloseRead(t *testing.T) {
 }
 
 // TestCloseReadStops: cancelling CloseRead's parent context stops its
-// goroutine between messages, the Conn staying usable.
+// goroutine between messages, the Conn staying usable; the returned context
+// ends only once the goroutine's last read has returned, so a message
+// written right after it ends is the caller's, never the goroutine's. The
+// server's socket moves its read deadline late (as a loaded machine may),
+// which widened the window where the goroutine could still take a message
+// after the returned context had ended.
 func TestCloseReadStops(t *testing.T) {
-	cl, sv := connPair(t, "tcp", nil, nil)
-	parent, cancel := context.WithCancel(bg())
+	a, b := tcpPair(t)
+	cl := NewConn(a, nil, &Options{Role: RoleClient})
+	sv := NewConn(slowDeadlineConn{b}, nil, &Options{Role: RoleServer})
+	t.Cleanup(func() { cl.CloseNow(); sv.CloseNow() })
+	parent, cancel := context.WithCancel(context.WithValue(bg(), closeReadKey{}, "v"))
 	ctx := sv.CloseRead(parent)
+	require.Equal(t, "v", ctx.Value(closeReadKey{}), "the returned context carries the parent's values")
+	time.Sleep(20 * time.Millisecond) // let the goroutine block in its read
 	cancel()
 	select {
 	case <-ctx.Done():
@@ -61,8 +72,18 @@ func TestCloseReadStops(t *testing.T) {
 	}
 	require.NoError(t, cl.Write(bg(), MessageText, []byte("after")))
 	_, p, err := sv.Read(readCtx(t))
-	require.NoError(t, err)
+	require.NoError(t, err, "the message went to CloseRead's goroutine")
 	require.Equal(t, "after", string(p))
+}
+
+type closeReadKey struct{}
+
+// slowDeadlineConn moves its read deadline 200 ms after being asked to.
+type slowDeadlineConn struct{ net.Conn }
+
+func (c slowDeadlineConn) SetReadDeadline(t time.Time) error {
+	time.Sleep(200 * time.Millisecond)
+	return c.Conn.SetReadDeadline(t)
 }
 
 // TestPingRTT: PingRTT waits for its own pong, within its context, and
