@@ -209,34 +209,59 @@ func (c *client) release() {
 // readLoop is the reader goroutine: it hands every message to the receive
 // channel, then the final close message, then closes the channel. Pings and
 // pongs arrive through the protocol callbacks (deliverControl).
+//
+// The goroutine spends a quiet connection's life parked in a read, and the
+// collector shrinks its stack to the smallest size (2 KB) only while it
+// holds less than 1 KB there: so the loop's frames stay small, with the
+// rare work (the end of the connection) in functions of its own.
 func (c *client) readLoop() {
+	defer c.readerEnded()
+	for c.readOne() {
+	}
+}
+
+// readOne reads and delivers one message; it reports false once the
+// connection has ended (and the final message is delivered).
+func (c *client) readOne() bool {
+	typ, data, err := c.conn.Read(context.Background())
+	if err != nil {
+		c.readFailed(err)
+		return false
+	}
+	m := message{typ: typeBinary, data: data}
+	if typ == protocol.MessageText {
+		m.typ = typeText
+	}
+	c.deliver(m)
+	return true
+}
+
+// readFailed delivers the final message of a connection whose read failed.
+//
+//go:noinline
+func (c *client) readFailed(err error) {
+	m := c.finalMessage(err)
+	early := c.failInOrder(err, m)
+	// A failure the protocol held back (DeferFailure) goes out now, if
+	// failInOrder did not send it; otherwise Fail does nothing.
+	_ = c.conn.Fail()
+	if !early {
+		c.final.Store(&m)
+	}
+	c.markClosed()
+	if !early {
+		c.deliver(m)
+	}
+}
+
+// readerEnded is the reader goroutine's last act: the receive channel is
+// closed, the connection's resources released, keepalive waited for, and
+// readerDone closed, in that order.
+func (c *client) readerEnded() {
 	defer close(c.readerDone)
 	defer c.waitKeepalive()
 	defer c.release()
-	defer c.ch.CloseGo()
-	for {
-		typ, data, err := c.conn.Read(context.Background())
-		if err != nil {
-			m := c.finalMessage(err)
-			early := c.failInOrder(err, m)
-			// A failure the protocol held back (DeferFailure) goes out now,
-			// if failInOrder did not send it; otherwise Fail does nothing.
-			_ = c.conn.Fail()
-			if !early {
-				c.final.Store(&m)
-			}
-			c.markClosed()
-			if !early {
-				c.deliver(m)
-			}
-			return
-		}
-		m := message{typ: typeBinary, data: data}
-		if typ == protocol.MessageText {
-			m.typ = typeText
-		}
-		c.deliver(m)
-	}
+	c.ch.CloseGo()
 }
 
 // deliver hands m to the receive channel, waiting while it is full

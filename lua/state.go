@@ -55,7 +55,9 @@ func StateOptions() glua.Options {
 // NewState returns a gopher-lua state created with StateOptions, with the
 // standard libraries open and table.concat replaced by one that builds the
 // string directly (gopher-lua's pushes every element onto the value stack,
-// which makes a large join slow and bounded by RegistryMaxSize). The
+// which makes a large join slow and bounded by RegistryMaxSize), and
+// collectgarbage replaced by Lua 5.1's (gopher-lua's ignores its options:
+// collectgarbage("count") returns nothing; see collectgarbage). The
 // websocket module and the scheduler are not installed: call Open (and
 // scheduler.Install, or let scheduler.Run do it).
 func NewState() *glua.LState {
@@ -63,6 +65,7 @@ func NewState() *glua.LState {
 	if tbl, ok := L.GetGlobal("table").(*glua.LTable); ok {
 		tbl.RawSetString("concat", L.NewFunction(tableConcat))
 	}
+	L.SetGlobal("collectgarbage", L.NewFunction(collectgarbage))
 	return L
 }
 

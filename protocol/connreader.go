@@ -378,9 +378,15 @@ func (c *Conn) waitMessage() error {
 	if err := c.idle(); err != nil {
 		return err
 	}
+	// fill and vread, without their frames: the goroutine parks below
+	// this call, and the fewer bytes of stack it holds there, the likelier
+	// the collector shrinks its stack to the smallest size.
 	r.drained()
-	if err := r.fill(); err != nil {
+	r.vmode = vecFill
+	n, err := r.rv.readv(r)
+	if err != nil {
 		return c.readError(err)
 	}
+	r.w = n
 	return nil
 }

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
 	"testing"
 	"time"
 
@@ -238,4 +241,83 @@ func FuzzIdleRead(f *testing.F) {
 			t.Fatalf("%d waits with a buffer held", sc.heldWhile)
 		}
 	})
+}
+
+// TestParkedReaderStack: a goroutine waiting for the next message never
+// needs more than the smallest goroutine stack (2 KB), whichever call it
+// waits in (Read, ReadAppend, Reader; its context cancellable or not), so
+// that a server holding thousands of quiet connections pays 2 KB of stack
+// for each reader goroutine. A stack that grew is never shrunk back to 2 KB
+// (the collector shrinks one only while less than a quarter of it is in
+// use, counting 800 bytes for the runtime), so the peak matters, not only
+// where the goroutine parks. Reader used to wait deep in the frame
+// reading, on a 4 KB stack.
+//
+// The runtime starts new goroutines with the average stack of earlier
+// ones (GODEBUG adaptivestackstart), so the test runs itself again with
+// that off: every reader starts at 2 KB and grows only if it needs to.
+func TestParkedReaderStack(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector enlarges stack frames")
+	}
+	if os.Getenv("WSLUA_PARKED_STACK") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestParkedReaderStack$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "WSLUA_PARKED_STACK=1", "GODEBUG=adaptivestackstart=0")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		require.Contains(t, string(out), "--- PASS: TestParkedReaderStack/Reader/cancellable=true")
+		return
+	}
+	reads := []struct {
+		name string
+		read func(ctx context.Context, c *Conn) error
+	}{
+		{"Read", func(ctx context.Context, c *Conn) error { _, _, err := c.Read(ctx); return err }},
+		{"ReadAppend", func(ctx context.Context, c *Conn) error {
+			_, _, err := c.ReadAppend(ctx, make([]byte, 0, 64))
+			return err
+		}},
+		{"Reader", func(ctx context.Context, c *Conn) error { _, _, err := c.Reader(ctx); return err }},
+	}
+	for _, rd := range reads {
+		for _, cancellable := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/cancellable=%v", rd.name, cancellable), func(t *testing.T) {
+				const n = 200
+				ctx := bg()
+				if cancellable {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(ctx)
+					defer cancel()
+				}
+				conns := make([]*Conn, n)
+				for i := range conns {
+					_, conns[i] = connPair(t, "tcp", nil, nil)
+				}
+				if conns[0].br.rv == nil {
+					t.Skip("no vectored reads on this platform: readers park in the frame reading")
+				}
+				stackInUse := func() int {
+					runtime.GC()
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					return int(ms.StackInuse)
+				}
+				before := stackInUse()
+				errc := make(chan error, n)
+				for _, c := range conns {
+					go func() { errc <- rd.read(ctx, c) }()
+				}
+				time.Sleep(200 * time.Millisecond) // every reader parks
+				per := (stackInUse() - before) / n
+				for _, c := range conns {
+					c.CloseNow()
+				}
+				for range conns {
+					require.Error(t, recv(t, "a reader's end", errc))
+				}
+				t.Logf("%d bytes of stack per parked reader", per)
+				require.Less(t, per, 3000, "stack bytes per parked reader")
+			})
+		}
+	}
 }

@@ -52,11 +52,7 @@ type readState struct {
 // the connection fails (a *CloseError with code 1006 whose Err is
 // ctx.Err()), and Read returns ctx.Err().
 func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
-	typ, p, err := c.readMessage(ctx, nil)
-	if err == nil && p == nil {
-		p = []byte{}
-	}
-	return typ, p, err
+	return c.readMessage(ctx, nil, true)
 }
 
 // ReadAppend reads the next data message like Read, appending its payload
@@ -65,10 +61,14 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 // of sufficient capacity (for instance the previous result[:0]) it does
 // not allocate.
 func (c *Conn) ReadAppend(ctx context.Context, dst []byte) (MessageType, []byte, error) {
-	return c.readMessage(ctx, dst)
+	return c.readMessage(ctx, dst, false)
 }
 
-func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+// readMessage reads the next data message, appending it to dst; with
+// nonNil, an empty message read into a nil dst returns an empty non-nil
+// slice (Read's promise). Read and ReadAppend stay small enough to inline,
+// sparing a goroutine parked in them a frame.
+func (c *Conn) readMessage(ctx context.Context, dst []byte, nonNil bool) (MessageType, []byte, error) {
 	watched, err := c.beginRead(ctx)
 	if err != nil {
 		return 0, dst, err
@@ -83,6 +83,9 @@ func (c *Conn) readMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	c.endRead(watched)
 	if err != nil {
 		return 0, dst, err
+	}
+	if nonNil && dst == nil {
+		dst = []byte{}
 	}
 	return typ, dst, nil
 }
@@ -100,7 +103,9 @@ func (c *Conn) Reader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	c.mr.staleReaders()
-	err = c.startMessage()
+	if err = c.waitMessage(); err == nil {
+		err = c.startMessage()
+	}
 	typ := MessageType(c.rd.op)
 	var h *readerHandle
 	if err == nil {

@@ -91,16 +91,26 @@ func (v *vecReader) readv(r *connReader) (int, error) {
 	n, errno := v.n, v.errno
 	v.iov = [3]syscall.Iovec{} // keep no reference to the caller's memory
 	v.cr = nil
+	if err != nil || errno != 0 || n == 0 {
+		return 0, v.readvError(err, errno)
+	}
+	return n, nil
+}
+
+// readvError returns the error of a read that failed (err or errno) or
+// found the end of the stream, as Read would. It is kept out of readv,
+// whose frame a goroutine parked in a read holds.
+//
+//go:noinline
+func (v *vecReader) readvError(err error, errno syscall.Errno) error {
 	switch {
 	case err != nil:
 		if oe, ok := err.(*net.OpError); ok {
 			oe.Op = "read" // not "raw-read": the same errors as Read
 		}
-		return 0, err
+		return err
 	case errno != 0:
-		return 0, &net.OpError{Op: "read", Net: v.nc.LocalAddr().Network(), Source: v.nc.LocalAddr(), Addr: v.nc.RemoteAddr(), Err: os.NewSyscallError("readv", errno)}
-	case n == 0:
-		return 0, io.EOF
+		return &net.OpError{Op: "read", Net: v.nc.LocalAddr().Network(), Source: v.nc.LocalAddr(), Addr: v.nc.RemoteAddr(), Err: os.NewSyscallError("readv", errno)}
 	}
-	return n, nil
+	return io.EOF
 }

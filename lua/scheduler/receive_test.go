@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -73,4 +74,44 @@ func TestChannelReceiveTimeout(t *testing.T) {
 	// Plain gopher-lua: the goroutine waits up to the timeout.
 	require.NoError(t, L.DoString(`local ch = channel.new(1) assert(select(3, recv(ch, 5)) == true)
 		ch:send(1) assert(recv(ch, 5) == 1)`))
+}
+
+// TestTimedReceiveSeesGoSends: a value a Go producer sends while a
+// coroutine starts waiting with a timeout (Channel.Receive, and
+// channel.select with a time.after case) wakes it. The value could land
+// between the coroutine's look at the channel and its joining the
+// channel's queue; nobody then woke it, and it waited for its timer.
+func TestTimedReceiveSeesGoSends(t *testing.T) {
+	const n = 3000
+	for _, form := range []struct{ name, expr string }{
+		{"Receive", `local v, ok, timedOut = recv(ch, 5000) assert(not timedOut, "timed out at " .. i) assert(v == i, v)`},
+		{"select", `local r = channel.select(ch:case_receive(), time.after(5000):case_receive())
+			assert(r.channel == ch, "timed out at " .. i) assert(r.value == i, r.value)`},
+	} {
+		t.Run(form.name, func(t *testing.T) {
+			L := lua.NewState()
+			defer L.Close()
+			installRecv(L)
+			done := make(chan error, 1)
+			L.SetGlobal("feed", L.NewFunction(func(L *lua.LState) int {
+				ch := NewChannel(L, 1, func(L *lua.LState, v any) lua.LValue { return lua.LNumber(v.(int)) })
+				go func() {
+					for i := 1; i <= n; i++ {
+						if err := ch.SendGo(context.Background(), i); err != nil {
+							done <- err
+							return
+						}
+					}
+					ch.CloseGo()
+					done <- nil
+				}()
+				L.Push(ch.LValue())
+				return 1
+			}))
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			require.NoError(t, RunString(ctx, L, `local ch = feed() for i = 1, `+strconv.Itoa(n)+` do `+form.expr+` end`))
+			require.NoError(t, <-done)
+		})
+	}
 }

@@ -175,6 +175,12 @@ func (s *Scheduler) parkSelect(L *lua.LState, t *task, sel *selectOp) int {
 			c.sendq.push(w)
 		} else {
 			c.recvq.push(w)
+			// A Go producer may have sent (or closed) since the caller
+			// found nothing ready, when no Lua receiver waited to be
+			// woken: have the VM settle the channel once parked.
+			if c.buf.len() > 0 || c.closed || c.sendq.peekLive() != nil {
+				c.pokeLocked(s)
+			}
 		}
 		c.mu.Unlock()
 	}
