@@ -8,7 +8,6 @@ import (
 	"github.com/wslua/wslua/framing"
 )
 
-
 // Sending frames. Every frame reaches the network the same way: the sender
 // takes the frame lock (lockFrame, a channel that can be waited on with a
 // context), then put writes the frame's bytes. One rule covers failures:
