@@ -57,7 +57,9 @@ func StateOptions() glua.Options {
 // string directly (gopher-lua's pushes every element onto the value stack,
 // which makes a large join slow and bounded by RegistryMaxSize), and
 // collectgarbage replaced by Lua 5.1's (gopher-lua's ignores its options:
-// collectgarbage("count") returns nothing; see collectgarbage). The
+// collectgarbage("count") returns nothing; see collectgarbage), and unpack
+// by one that refuses more values than a thread's value stack holds with
+// Lua's "too many results to unpack" instead of "registry overflow". The
 // websocket module and the scheduler are not installed: call Open (and
 // scheduler.Install, or let scheduler.Run do it).
 func NewState() *glua.LState {
@@ -66,6 +68,7 @@ func NewState() *glua.LState {
 		tbl.RawSetString("concat", L.NewFunction(tableConcat))
 	}
 	L.SetGlobal("collectgarbage", L.NewFunction(collectgarbage))
+	L.SetGlobal("unpack", L.NewFunction(unpack))
 	return L
 }
 
@@ -101,4 +104,24 @@ func tableConcat(L *glua.LState) int {
 	}
 	L.Push(glua.LString(b.String()))
 	return 1
+}
+
+// unpack is Lua 5.1's unpack(t [, i [, j]]): t[i], ..., t[j]; i defaults to
+// 1, j to #t. More values than a value stack of RegistryMaxSize holds raise
+// "too many results to unpack", as Lua's does past its stack limit.
+func unpack(L *glua.LState) int {
+	t := L.CheckTable(1)
+	i := L.OptInt(2, 1)
+	j := L.OptInt(3, t.Len())
+	if i > j {
+		return 0
+	}
+	n := int64(j) - int64(i) + 1
+	if n >= int64(RegistryMaxSize-L.GetTop()) {
+		L.RaiseError("too many results to unpack")
+	}
+	for k := i; k <= j; k++ {
+		L.Push(t.RawGetInt(k))
+	}
+	return int(n)
 }

@@ -167,7 +167,9 @@ func TestCoroutineCallStackSize(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestTableConcat(t *testing.T) {
+// TestReplacedFunctions: the functions NewState replaces (table.concat,
+// unpack) behave as Lua 5.1's.
+func TestReplacedFunctions(t *testing.T) {
 	tests := []struct{ expr, want string }{
 		{`table.concat({1, 2.5, "a"}, "-")`, "1-2.5-a"},
 		{`table.concat({})`, ""},
@@ -175,6 +177,13 @@ func TestTableConcat(t *testing.T) {
 		{`table.concat({"a", "b", "c"}, ",", 2, 2)`, "b"},
 		{`table.concat({"a", "b"}, ",", 3)`, ""},
 		{`table.concat({"a", "b"}, 0)`, "a0b"},
+		{`select("#", unpack({1, 2, 3}))`, "3"},
+		{`select("#", unpack({1, 2, 3}, 2))`, "2"},
+		{`select("#", unpack({1, nil, 3}, 1, 3))`, "3"},
+		{`select("#", unpack({}, 5, 1))`, "0"},
+		{`table.concat({unpack({"a", "b", "c"}, 2, 3)}, ",")`, "b,c"},
+		{`select(2, pcall(unpack, {}, 1, 1e8))`, "<string>:1: too many results to unpack"},
+		{`select(2, pcall(unpack, {}, -2147483648, 2147483647))`, "<string>:1: too many results to unpack"},
 		{`select(2, pcall(table.concat, {1, {}, 3}))`, "<string>:1: invalid value (at index 2) in table for concat"},
 		{`select(2, pcall(table.concat, {1, 2}, ",", 1, 3))`, "<string>:1: invalid value (at index 3) in table for concat"},
 		{`select(2, pcall(function() local s = table.concat({1, 2}, {}) return s end))`, "<string>:1: bad argument #2 to concat (string expected, got table)"},

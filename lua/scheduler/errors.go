@@ -95,20 +95,36 @@ func errorValue(err error) lua.LValue {
 	return lua.LString(err.Error())
 }
 
-// errorString renders a Lua error value.
-func errorString(v lua.LValue) string {
-	if v == nil {
-		return "nil"
-	}
-	if s, ok := v.(lua.LString); ok {
-		return string(s)
-	}
-	if tb, ok := v.(*lua.LTable); ok {
-		if msg, ok := tb.RawGetString("message").(lua.LString); ok {
+// errorString renders a Lua error value as the standalone lua interpreter
+// does: a string (or number) as it is, a table's string "message" field,
+// the result of a __tostring metamethod (called in a protected call on L,
+// the VM's state, if not nil), and otherwise "(error object is a T value)"
+// rather than an address that says nothing.
+func errorString(L *lua.LState, v lua.LValue) string {
+	switch v := v.(type) {
+	case nil:
+		return "(error object is a nil value)"
+	case lua.LString:
+		return string(v)
+	case lua.LNumber:
+		return v.String()
+	case *lua.LTable:
+		if msg, ok := v.RawGetString("message").(lua.LString); ok {
 			return string(msg)
 		}
 	}
-	return v.String()
+	if L != nil {
+		if mt := L.GetMetaField(v, "__tostring"); mt != lua.LNil {
+			if err := L.CallByParam(lua.P{Fn: mt, NRet: 1, Protect: true}, v); err == nil {
+				res := L.Get(-1)
+				L.Pop(1)
+				if s, ok := res.(lua.LString); ok {
+					return string(s)
+				}
+			}
+		}
+	}
+	return "(error object is a " + v.Type().String() + " value)"
 }
 
 // maxTraceback bounds the number of frames listed in a traceback.

@@ -590,6 +590,22 @@ error({message = "table error"})
 		require.Contains(t, cerr.Message, "<string>:2:")
 		require.Contains(t, cerr.Traceback, "stack traceback:")
 	})
+	t.Run("error values that are not strings", func(t *testing.T) {
+		for _, tc := range []struct{ raise, want string }{
+			{`error({code = 1})`, "(error object is a table value)"},
+			{`error(nil)`, "(error object is a nil value)"},
+			{`error(true)`, "(error object is a boolean value)"},
+			{`error(42)`, "42"},
+			{`error(setmetatable({}, {__tostring = function() return "custom" end}))`, "custom"},
+			{`error(setmetatable({}, {__tostring = function() error("inner") end}))`, "(error object is a table value)"},
+			{`coroutine.spawn(function() error(function() end) end)`, "(error object is a function value)"},
+		} {
+			L, _ := newState(t)
+			var cerr *scheduler.CoroutineError
+			require.ErrorAs(t, runScript(t, L, tc.raise), &cerr, tc.raise)
+			require.Equal(t, tc.want, cerr.Message, tc.raise)
+		}
+	})
 	t.Run("syntax error from RunString", func(t *testing.T) {
 		L, _ := newState(t)
 		require.Error(t, runScript(t, L, "this is not lua"))

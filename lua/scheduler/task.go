@@ -489,7 +489,7 @@ func (s *Scheduler) finish(t *task) {
 
 func (s *Scheduler) fail(t *task, errv lua.LValue, tb string) {
 	if s.failure == nil {
-		s.failure = &CoroutineError{Coroutine: t.name(), Message: errorString(errv), Traceback: tb}
+		s.failure = &CoroutineError{Coroutine: t.name(), Message: errorString(s.vm, errv), Traceback: tb}
 	}
 	for i := range t.frames {
 		t.frames[i] = frame{}
