@@ -53,10 +53,9 @@ type client struct {
 	// canceled when the host stops (shutdown) or the reader ends.
 	deliverCtx    context.Context
 	cancelDeliver context.CancelFunc
-	// controlCtx bounds the wait of a failure in stream order
-	// (failInOrder); it is also canceled when client:close() starts.
-	controlCtx    context.Context
-	cancelControl context.CancelFunc
+	// control bounds the wait of a failure in stream order (failInOrder);
+	// it is stopped with the delivery and when client:close() starts.
+	control controlStop
 	dropping      atomic.Bool  // a delivery failed: discard everything else
 	handed        atomic.Int64 // messages the reader has read and handed (or is handing) over
 	// controlDropped counts the pings and pongs not delivered because the
@@ -109,8 +108,48 @@ func newClient(url string, opts connectOptions) *client {
 		c.ka = newKeepalive(c, opts.PingInterval, opts.PongTimeout)
 	}
 	c.deliverCtx, c.cancelDeliver = context.WithCancel(context.Background())
-	c.controlCtx, c.cancelControl = context.WithCancel(c.deliverCtx)
 	return c
+}
+
+// stopDelivery cancels the hand-over of messages and the wait of a failure
+// in stream order.
+func (c *client) stopDelivery() {
+	c.cancelDeliver()
+	c.control.stop()
+}
+
+// controlStop is a context made only when needed (failInOrder, rare) that
+// stop cancels, before or after it is made: a context per connection, and
+// the registration of a child context in its parent, cost about half a
+// kilobyte for each of thousands of quiet connections.
+type controlStop struct {
+	mu      sync.Mutex
+	ctx     context.Context
+	cancel  context.CancelFunc
+	stopped bool
+}
+
+// context returns the context, canceled if stop was called.
+func (s *controlStop) context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+		if s.stopped {
+			s.cancel()
+		}
+	}
+	return s.ctx
+}
+
+// stop cancels the context, now or once it is made.
+func (s *controlStop) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	if s.cancel != nil {
+		s.cancel()
+	}
 }
 
 // readBufferSize is the read buffer of a client's connection. The
@@ -198,8 +237,7 @@ func (c *client) release() {
 		if unregister != nil {
 			unregister()
 		}
-		c.cancelControl()
-		c.cancelDeliver()
+		c.stopDelivery()
 		if c.ka != nil {
 			c.ka.halt()
 		}
@@ -443,7 +481,7 @@ func (c *client) Close() error {
 func (c *client) shutdown() {
 	c.shutdownOnce.Do(func() {
 		c.dropping.Store(true)
-		c.cancelDeliver()
+		c.stopDelivery()
 		c.mu.Lock()
 		prev, conn := c.state, c.conn
 		c.state = stateClosed
@@ -451,7 +489,6 @@ func (c *client) shutdown() {
 		if conn == nil {
 			return // still dialing: start closes the connection
 		}
-		c.cancelControl()
 		if prev == stateOpen {
 			c.closeInitiated.Store(true)
 			_ = conn.Close(protocol.StatusGoingAway, goingAwayReason)
@@ -482,7 +519,7 @@ func (c *client) beginClose() (conn *protocol.Conn, ok bool) {
 	}
 	c.state = stateClosing
 	c.closeInitiated.Store(true)
-	c.cancelControl()
+	c.control.stop()
 	return c.conn, true
 }
 

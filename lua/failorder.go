@@ -41,7 +41,7 @@ func (c *client) failInOrder(err error, m message) bool {
 		return false
 	}
 	m.early = true
-	ctx, cancel := context.WithTimeout(c.controlCtx, c.closeTimeout())
+	ctx, cancel := context.WithTimeout(c.control.context(), c.closeTimeout())
 	defer cancel()
 	// Recorded before the script can see the message: it may send (final
 	// names the end) or end at once (shutdown waits for the failure).
