@@ -1,0 +1,12 @@
+//go:build amd64 && !purego
+
+package framing
+
+// xorBlocks stores src XOR key (a little-endian 8-byte word) into dst, for
+// the first len(src) rounded down to a multiple of 64 bytes; dst is at least
+// that long, and is either src itself or does not overlap it. On amd64 it
+// works 16 bytes at a time (SSE2, which every amd64 processor has): about
+// twice the speed of the 8-byte words the Go version can use.
+//
+//go:noescape
+func xorBlocks(dst, src []byte, key uint64)
