@@ -55,9 +55,9 @@ type client struct {
 	cancelDeliver context.CancelFunc
 	// control bounds the wait of a failure in stream order (failInOrder);
 	// it is stopped with the delivery and when client:close() starts.
-	control controlStop
-	dropping      atomic.Bool  // a delivery failed: discard everything else
-	handed        atomic.Int64 // messages the reader has read and handed (or is handing) over
+	control  controlStop
+	dropping atomic.Bool  // a delivery failed: discard everything else
+	handed   atomic.Int64 // messages the reader has read and handed (or is handing) over
 	// controlDropped counts the pings and pongs not delivered because the
 	// receive channel was full (tostring shows it).
 	controlDropped atomic.Int64
