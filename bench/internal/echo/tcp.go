@@ -43,15 +43,24 @@ func TCPReadMessage(br *bufio.Reader, dst []byte) ([]byte, error) {
 }
 
 // TCPWriter writes length-prefixed messages, each with one system call: a
-// small message is copied after its prefix in a bufio.Writer, a large one
-// goes out with its prefix in one vectored write (writev), uncopied.
+// small message is copied after its prefix in a bufio.Writer, one up to
+// tcpCopyMax after its prefix in a reused buffer, and a larger one goes out
+// with its prefix in one vectored write (writev), uncopied. On Linux
+// loopback, bytes handed to the kernel in one piece cost far less than the
+// same bytes in two, even in one writev (Echo64K: 95 -> 50 µs per round
+// trip), so copying is what a protocol that wants the least cost does; our
+// Conn does the same up to 1 MiB.
 type TCPWriter struct {
 	c   net.Conn
 	bw  *bufio.Writer
 	hdr [4]byte
 	arr [2][]byte
 	vec net.Buffers
+	one []byte // prefix and payload of a message up to tcpCopyMax
 }
+
+// tcpCopyMax is the largest payload copied with its prefix into one buffer.
+const tcpCopyMax = 1 << 20
 
 // NewTCPWriter returns a TCPWriter on c.
 func NewTCPWriter(c net.Conn) *TCPWriter {
@@ -62,6 +71,11 @@ func NewTCPWriter(c net.Conn) *TCPWriter {
 func (w *TCPWriter) WriteMessage(p []byte) error {
 	binary.BigEndian.PutUint32(w.hdr[:], uint32(len(p)))
 	if len(p) > TCPBufferSize-len(w.hdr) {
+		if len(p) <= tcpCopyMax {
+			w.one = append(append(w.one[:0], w.hdr[:]...), p...)
+			_, err := w.c.Write(w.one)
+			return err
+		}
 		w.arr = [2][]byte{w.hdr[:], p}
 		w.vec = w.arr[:]
 		_, err := w.vec.WriteTo(w.c)
