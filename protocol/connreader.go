@@ -378,15 +378,9 @@ func (c *Conn) waitMessage() error {
 	if err := c.idle(); err != nil {
 		return err
 	}
-	// fill and vread, without their frames: the goroutine parks below
-	// this call, and the fewer bytes of stack it holds there, the likelier
-	// the collector shrinks its stack to the smallest size.
 	r.drained()
-	r.vmode = vecFill
-	n, err := r.rv.readv(r)
-	if err != nil {
+	if err := r.fill(); err != nil {
 		return c.readError(err)
 	}
-	r.w = n
 	return nil
 }

@@ -23,9 +23,11 @@ import (
 //     (abortMessage): the peer must never see the frames of another message
 //     continue it.
 
-// Write sends p as one message of type typ, in a single frame built with
-// its header in one reused buffer and handed to the network in one write
-// (a compressed message whose output outgrows it goes out in several
+// Write sends p as one message of type typ, in a single frame: up to 1
+// MiB of payload, built with its header in one reused or pooled buffer and
+// handed to the network in one write; beyond, a server writes the payload
+// as it is after its header and a client masks it piece by piece (a
+// compressed message whose output outgrows the buffer goes out in several
 // frames). It waits for a message being sent through a Writer to finish.
 // p is not modified and may be reused when Write returns.
 //
