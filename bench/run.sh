@@ -7,6 +7,12 @@
 #                         bench/out/RESULTS-quick.md instead of RESULTS.md
 #
 # Environment: COUNT and BENCHTIME override the full run's settings;
+# BASE_REV names an older tree whose client and servers of ours are measured
+# in the same rounds as ours (RoundTrip16, Echo64K, Stream64K), as
+# ours@REV: the regression check of one machine. The full run's default is
+# f1b26f9, the tree RESULTS.md was measured on (2026-11-27, another machine)
+# when every client speed target passed; BASE_REV= turns it off, and -quick
+# has none unless BASE_REV is set.
 # WSBENCH_IMPLS (comma-separated) restricts the implementations;
 # INTERLEAVE=1 runs the client benchmarks as COUNT rounds of -count=1 (one
 # process each) instead of one -count=COUNT invocation, which is steadier
@@ -87,6 +93,33 @@ else
 fi
 export WSBENCH_ECHOSERVER="$bin/echoserver"
 
+# The older tree for the regression check, built from a temporary worktree.
+if [[ $quick == 1 ]]; then base_rev=${BASE_REV-}; else base_rev=${BASE_REV-f1b26f9}; fi
+base_name=""
+rm -f "$bin/bench-base.test"
+if [[ -n $base_rev && ${#tags[@]} -eq 0 ]]; then
+	wt="$out/base-tree"
+	rm -rf "$wt"
+	git -C "$root" worktree prune
+	if git -C "$root" worktree add --detach -q "$wt" "$base_rev" &&
+		(cd "$wt/bench" && go test -c -o "$bin/bench-base.test" .); then
+		base_name="ours@$(git -C "$root" rev-parse --short "$base_rev")"
+	else
+		echo "WARNING: the bench at BASE_REV=$base_rev does not build: no regression check" >&2
+	fi
+	git -C "$root" worktree remove --force "$wt" 2>/dev/null || rm -rf "$wt"
+	git -C "$root" worktree prune
+fi
+base_bench='^Benchmark(RoundTrip16|Echo64K|Stream64K)$/^impl=ours$'
+: >"$out/base.txt"
+# basebench runs the older tree's benchmarks of ours once per round, named
+# ours@REV.
+basebench() {
+	[[ -n $base_name ]] || return 0
+	gotest "$bin/bench-base.test" "$here" -test.bench "$base_bench" "$@" |
+		sed "s|/impl=ours-|/impl=$base_name-|" | tee -a "$out/base.txt"
+}
+
 rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 dirty="$(git -C "$root" status --porcelain 2>/dev/null | wc -l)"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -113,11 +146,13 @@ if [[ ${INTERLEAVE:-0} == 1 ]]; then
 	for _ in $(seq "$count"); do
 		gotest "$bin/bench.test" "$here" -test.bench "$clients" -test.count=1 -test.benchtime="$benchtime" \
 			-test.timeout 90m | tee -a "$out/clients.txt"
+		basebench -test.count=1 -test.benchtime="$benchtime"
 	done
 else
 	echo "== client benchmarks (one invocation)"
 	gotest "$bin/bench.test" "$here" -test.bench "$clients" -test.count="$count" -test.benchtime="$benchtime" \
 		-test.timeout 90m | tee "$out/clients.txt"
+	basebench -test.count="$count" -test.benchtime="$benchtime"
 fi
 
 echo "== Conn micro-benchmarks"
@@ -195,8 +230,11 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 	echo "| node / ws | $(node --version 2>/dev/null || echo none) / $(node -p 'require("./node/node_modules/ws/package.json").version' 2>/dev/null || echo none) |"
 	echo "| settings | -count=$count -benchtime=$benchtime$([[ ${INTERLEAVE:-0} == 1 ]] && echo ' (client benchmarks: interleaved rounds)'); ConnAtRest -benchtime=$atrest; scripts: $script_runs runs of $script_rt round trips / $script_echo echoes |"
 	echo "| load average (1, 5, 15 min) | before: $load_before; after: $load_after |"
+	if [[ -n $base_name ]]; then
+		echo "| regression check | $base_name (BASE_REV=$base_rev): that tree's client and servers of ours, measured right after ours in every round |"
+	fi
 	echo
-	"$bt" -targets "$out/clients.txt" "$out/micro.txt" "$out/main.txt" "$out/atrest.txt" "$scripts" || bt_status=$?
+	"$bt" -targets -base "$base_name" "$out/clients.txt" "$out/base.txt" "$out/micro.txt" "$out/main.txt" "$out/atrest.txt" "$scripts" || bt_status=$?
 	echo
 	cat "$here/NOTES.md"
 } >"$results"

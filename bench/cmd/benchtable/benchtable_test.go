@@ -142,7 +142,7 @@ func TestRunWritesTables(t *testing.T) {
 	f := filepath.Join(dir, "a.txt")
 	require.NoError(t, os.WriteFile(f, []byte(sample), 0o600))
 	var out bytes.Buffer
-	failed, err := run(&out, nil, []string{f}, true)
+	failed, err := run(&out, nil, []string{f}, true, "")
 	require.NoError(t, err)
 	require.Equal(t, 4, failed, "the FAIL rows of the sample")
 	s := out.String()
@@ -152,9 +152,9 @@ func TestRunWritesTables(t *testing.T) {
 
 	empty := filepath.Join(dir, "empty.txt")
 	require.NoError(t, os.WriteFile(empty, []byte("PASS\n"), 0o600))
-	_, err = run(&out, nil, []string{empty}, false)
+	_, err = run(&out, nil, []string{empty}, false, "")
 	require.Error(t, err)
-	_, err = run(&out, nil, []string{filepath.Join(dir, "missing")}, false)
+	_, err = run(&out, nil, []string{filepath.Join(dir, "missing")}, false, "")
 	require.Error(t, err)
 }
 
@@ -196,4 +196,47 @@ func TestExitStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An older tree's client measured in the same run (-base): its ratios sit
+// beside ours in the targets table, it is never a peer, a status is ours
+// alone, and a table compares ours with it.
+func TestBaseComparison(t *testing.T) {
+	const older = `BenchmarkRoundTrip16/impl=ours@f00d-2  1000  140 ns/op
+BenchmarkRoundTrip16/impl=ours@f00d-2  1000  160 ns/op
+BenchmarkEcho64K/impl=ours@f00d-2  100  2000 ns/op
+`
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.txt")
+	require.NoError(t, os.WriteFile(f, []byte(sample+older), 0o600))
+
+	var out bytes.Buffer
+	failed, err := run(&out, nil, []string{f}, true, "ours@f00d")
+	require.NoError(t, err)
+	require.Equal(t, 4, failed, "the base's rows change no status")
+	s := out.String()
+	require.Contains(t, s, "| status | ours@f00d, same run |")
+	// RoundTrip16: ours 120, base 150, gws 150, tcp 110 (medians).
+	require.Contains(t, s, "| RoundTrip16: ours vs tcp | ≥ 0.95× | 0.92× | FAIL | 0.73× |")
+	require.Contains(t, s, "| RoundTrip16: ours vs best peer (gws) | ≥ 1.00× | 1.25× | PASS | 1.00× |")
+	require.Contains(t, s, "| Echo64K: ours vs best peer (coder) | ≥ 1.10× | 1.20× | PASS | 0.60× |")
+	require.Contains(t, s, "| Stream64K: ours vs tcp | ≥ 0.80× | not measured | MISSING | — |")
+	require.Contains(t, s, "## Ours against ours@f00d, same run")
+	require.Contains(t, s, "| RoundTrip16 | 120 [100–300] | 150 [140–160] | 1.25× |")
+	require.Contains(t, s, "| Echo64K | 1000 | 2000 | 2.00× |")
+
+	// Without -base the rows are an ordinary variant and the tables keep
+	// their four columns.
+	out.Reset()
+	_, err = run(&out, nil, []string{f}, true, "")
+	require.NoError(t, err)
+	require.NotContains(t, out.String(), "same run")
+	require.Contains(t, out.String(), "| RoundTrip16: ours vs best peer (gws) | ≥ 1.00× | 1.25× | PASS |\n")
+
+	// A base that was not measured adds the column, empty, and no table.
+	out.Reset()
+	_, err = run(&out, nil, []string{f}, true, "ours@beef")
+	require.NoError(t, err)
+	require.Contains(t, out.String(), "| RoundTrip16: ours vs best peer (gws) | ≥ 1.00× | 1.25× | PASS | — |")
+	require.NotContains(t, out.String(), "## Ours against")
 }

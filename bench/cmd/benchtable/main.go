@@ -1,6 +1,6 @@
 // Command benchtable summarizes `go test -bench` output for RESULTS.md.
 //
-//	benchtable [-targets] [file ...]
+//	benchtable [-targets] [-base VARIANT] [file ...]
 //
 // It reads the outputs (standard input if no file), takes for every
 // benchmark and unit the median of its runs with their range, and prints one
@@ -35,10 +35,11 @@ func benchtable(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("benchtable", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	targets := fs.Bool("targets", false, "print the targets table first; exit with status 3 if a target fails")
+	base := fs.String("base", "", "the variant name of an older tree's client of ours, compared with ours")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	failed, err := run(stdout, stdin, fs.Args(), *targets)
+	failed, err := run(stdout, stdin, fs.Args(), *targets, *base)
 	switch {
 	case err != nil:
 		fmt.Fprintln(stderr, "benchtable:", err)
@@ -52,8 +53,9 @@ func benchtable(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // run writes the tables of the results in files (stdin if none) to w and,
 // with targets, the targets table first; it returns how many targets failed.
-func run(w io.Writer, stdin io.Reader, files []string, targets bool) (failed int, err error) {
+func run(w io.Writer, stdin io.Reader, files []string, targets bool, base string) (failed int, err error) {
 	set := NewSet()
+	set.Base = base
 	if len(files) == 0 {
 		if err := set.Read(stdin); err != nil {
 			return 0, err
@@ -70,9 +72,10 @@ func run(w io.Writer, stdin io.Reader, files []string, targets bool) (failed int
 	if targets {
 		fmt.Fprintln(w, "## Targets")
 		fmt.Fprintln(w)
-		failed = WriteTargets(w, set.Targets())
+		failed = WriteTargets(w, set.Targets(), base)
 		fmt.Fprintln(w)
 	}
+	set.WriteBaseComparison(w)
 	fmt.Fprintln(w, "## Results (median [min–max] of the runs)")
 	set.WriteTables(w)
 	return failed, nil

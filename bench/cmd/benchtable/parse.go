@@ -22,6 +22,10 @@ type Set struct {
 	Results map[string]*Result
 	CPU     string
 	Procs   string // GOMAXPROCS seen in the names' -P suffix
+	// Base is the variant name under which an older tree's client of ours
+	// was measured in the same run (run.sh's BASE_REV), or "": its rows are
+	// compared with ours, never counted as a peer.
+	Base string
 }
 
 var procSuffix = regexp.MustCompile(`-(\d+)$`)

@@ -13,6 +13,9 @@ type Target struct {
 	Required string
 	Measured string
 	Status   string // PASS, FAIL or MISSING
+	// Base is the same ratio for Set.Base, the older tree's client measured
+	// in the same run, or "" (speed targets only).
+	Base string
 }
 
 // status turns a condition into PASS or FAIL.
@@ -44,6 +47,11 @@ func (s *Set) speedTarget(group, against string, min float64) Target {
 	if against == "best peer" {
 		other = g.BestPeer()
 		t.Name = fmt.Sprintf("%s: ours vs best peer (%s)", group, other)
+	}
+	if s.Base != "" {
+		if b := g.Ratio(s.Base, other); !math.IsNaN(b) {
+			t.Base = ratio(b)
+		}
 	}
 	r := g.Ratio("ours", other)
 	if math.IsNaN(r) {
@@ -188,9 +196,15 @@ func (s *Set) Targets() []Target {
 }
 
 // WriteTargets writes the targets as a Markdown table and returns the
-// number that failed.
-func WriteTargets(w io.Writer, ts []Target) (failed int) {
-	fmt.Fprintf(w, "| target | required | measured (medians) | status |\n| --- | --- | --- | --- |\n")
+// number that failed. With base (the variant name of an older tree's
+// client, see Set.Base) the table has one more column: the same ratio for
+// that tree, measured in the same run; a status is always ours alone.
+func WriteTargets(w io.Writer, ts []Target, base string) (failed int) {
+	if base == "" {
+		fmt.Fprintf(w, "| target | required | measured (medians) | status |\n| --- | --- | --- | --- |\n")
+	} else {
+		fmt.Fprintf(w, "| target | required | measured (medians) | status | %s, same run |\n| --- | --- | --- | --- | --- |\n", base)
+	}
 	for _, t := range ts {
 		if t.Status == "FAIL" {
 			failed++
@@ -199,7 +213,44 @@ func WriteTargets(w io.Writer, ts []Target) (failed int) {
 		if m == "" {
 			m = "not measured"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.Name, t.Required, m, t.Status)
+		if base == "" {
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.Name, t.Required, m, t.Status)
+			continue
+		}
+		b := t.Base
+		if b == "" {
+			b = "—"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", t.Name, t.Required, m, t.Status, b)
 	}
 	return failed
+}
+
+// WriteBaseComparison writes, for every group where both ours and the
+// older tree's client (s.Base) were measured, their median ns/op and how
+// many times faster ours is, under a heading of its own: the regression
+// check of one run, on one machine. It writes nothing when s.Base is "" or
+// was not measured.
+func (s *Set) WriteBaseComparison(w io.Writer) {
+	if s.Base == "" {
+		return
+	}
+	var rows []string
+	for _, g := range s.Groups() {
+		ours, ok1 := g.ByVar["ours"]
+		base, ok2 := g.ByVar[s.Base]
+		if !ok1 || !ok2 {
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", g.Name, cell(ours, "ns/op"), cell(base, "ns/op"), ratio(g.Ratio("ours", s.Base))))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "## Ours against %s, same run\n\n", s.Base)
+	fmt.Fprintf(w, "| benchmark | ours ns/op | %s ns/op | ours vs %s |\n| --- | --- | --- | --- |\n", s.Base, s.Base)
+	for _, r := range rows {
+		fmt.Fprintln(w, r)
+	}
+	fmt.Fprintln(w)
 }
