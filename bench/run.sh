@@ -156,7 +156,7 @@ else
 fi
 
 echo "== Conn micro-benchmarks"
-gotest "$bin/bench.test" "$here" -test.bench '^Benchmark(ConnWrite|ConnWriter|ConnReadAppend|ConnRead|ConnReader|UTF8Valid64K|Mask64K)$' \
+gotest "$bin/bench.test" "$here" -test.bench '^Benchmark(ConnWrite|ConnWriter|ConnReadAppend|ConnRead|ConnReader|UTF8Valid64K|Mask64K|ReadPath64K)$' \
 	-test.count="$count" -test.benchtime="$benchtime" | tee "$out/micro.txt"
 
 echo "== main-module benchmarks (framing: masking, headers; protocol, if any)"
