@@ -100,7 +100,7 @@ rm -f "$bin/bench-base.test"
 if [[ -n $base_rev && ${#tags[@]} -eq 0 ]]; then
 	wt="$out/base-tree"
 	rm -rf "$wt"
-	git -C "$root" worktree prune
+	git -C "$root" worktree prune 2>/dev/null || true
 	if git -C "$root" worktree add --detach -q "$wt" "$base_rev" &&
 		(cd "$wt/bench" && go test -c -o "$bin/bench-base.test" .); then
 		base_name="ours@$(git -C "$root" rev-parse --short "$base_rev")"
@@ -108,7 +108,7 @@ if [[ -n $base_rev && ${#tags[@]} -eq 0 ]]; then
 		echo "WARNING: the bench at BASE_REV=$base_rev does not build: no regression check" >&2
 	fi
 	git -C "$root" worktree remove --force "$wt" 2>/dev/null || rm -rf "$wt"
-	git -C "$root" worktree prune
+	git -C "$root" worktree prune 2>/dev/null || true
 fi
 base_bench='^Benchmark(RoundTrip16|Echo64K|Stream64K)$/^impl=ours$'
 : >"$out/base.txt"
