@@ -1,6 +1,7 @@
 package bench
 
 import (
+	binenc "encoding/binary"
 	"io"
 	"net"
 	"syscall"
@@ -63,7 +64,7 @@ func (r *readvReader) read(dst []byte) ([]byte, error) {
 		}
 		got += int(n)
 	}
-	if int(r.prefix[0])<<24|int(r.prefix[1])<<16|int(r.prefix[2])<<8|int(r.prefix[3]) != len(dst) {
+	if int(binenc.BigEndian.Uint32(r.prefix[:])) != len(dst) {
 		return nil, errUnexpectedSize
 	}
 	return dst, nil

@@ -11,8 +11,8 @@ import (
 // it to build a frame in its write buffer without a second pass over the
 // payload; MaskCopy(b, b, ...) masks b in place.
 //
-// Whole 64-byte blocks go through xorBlocks (16 bytes at a time on amd64),
-// the rest 8 bytes, then 1 byte, at a time.
+// Whole 64-byte blocks go through xorBlocks (32 or 16 bytes at a time on
+// amd64, see xorBlocks), the rest 8 bytes, then 1 byte, at a time.
 func MaskCopy(dst, src []byte, key [4]byte, pos int) int {
 	end := pos + len(src)
 	k32 := bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*(pos&3))

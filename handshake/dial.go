@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -437,14 +436,7 @@ func newRequest(t *target, opts *DialOptions) (*request, error) {
 	if t.user != nil {
 		put("Authorization", basicAuth(t.user))
 	}
-	writeExtraHeaders(&buf, opts.Header, hdrHost)
-	for name, values := range opts.Header {
-		if textproto.CanonicalMIMEHeaderKey(name) != hdrHost {
-			for _, v := range values {
-				sent.Add(name, v)
-			}
-		}
-	}
+	eachExtraHeader(opts.Header, []string{hdrHost}, put)
 	buf.WriteString("\r\n")
 	return &request{
 		host:  hostHeader,

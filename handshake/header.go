@@ -141,6 +141,12 @@ func writeHeader(buf *bytes.Buffer, name, value string) {
 // writeExtraHeaders appends the fields of h in sorted name order, skipping the
 // canonical names in skip. The fields must have passed checkExtraHeaders.
 func writeExtraHeaders(buf *bytes.Buffer, h http.Header, skip ...string) {
+	eachExtraHeader(h, skip, func(name, value string) { writeHeader(buf, name, value) })
+}
+
+// eachExtraHeader calls f for every field of h in sorted name order,
+// skipping the canonical names in skip: the fields writeExtraHeaders writes.
+func eachExtraHeader(h http.Header, skip []string, f func(name, value string)) {
 	names := make([]string, 0, len(h))
 	for name := range h {
 		if !slices.Contains(skip, textproto.CanonicalMIMEHeaderKey(name)) {
@@ -150,7 +156,7 @@ func writeExtraHeaders(buf *bytes.Buffer, h http.Header, skip ...string) {
 	slices.Sort(names)
 	for _, name := range names {
 		for _, v := range h[name] {
-			writeHeader(buf, name, v)
+			f(name, v)
 		}
 	}
 }

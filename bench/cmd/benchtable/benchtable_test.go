@@ -137,10 +137,16 @@ func TestRatiosAndTargets(t *testing.T) {
 	}
 }
 
+// inputFile writes content to a file of its own and returns its name.
+func inputFile(t *testing.T, content string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "input.txt")
+	require.NoError(t, os.WriteFile(f, []byte(content), 0o600))
+	return f
+}
+
 func TestRunWritesTables(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "a.txt")
-	require.NoError(t, os.WriteFile(f, []byte(sample), 0o600))
+	f := inputFile(t, sample)
 	var out bytes.Buffer
 	failed, err := run(&out, nil, []string{f}, true, "")
 	require.NoError(t, err)
@@ -150,11 +156,9 @@ func TestRunWritesTables(t *testing.T) {
 	require.Contains(t, s, "### RoundTrip16")
 	require.Contains(t, s, "| ours | 120 [100–300] | 0 | 0 | 1.25× | 0.92× |")
 
-	empty := filepath.Join(dir, "empty.txt")
-	require.NoError(t, os.WriteFile(empty, []byte("PASS\n"), 0o600))
-	_, err = run(&out, nil, []string{empty}, false, "")
+	_, err = run(&out, nil, []string{inputFile(t, "PASS\n")}, false, "")
 	require.Error(t, err)
-	_, err = run(&out, nil, []string{filepath.Join(dir, "missing")}, false, "")
+	_, err = run(&out, nil, []string{filepath.Join(t.TempDir(), "missing")}, false, "")
 	require.Error(t, err)
 }
 
@@ -162,11 +166,8 @@ func TestRunWritesTables(t *testing.T) {
 // table), 0 when none does (missing ones do not count) or without -targets,
 // 1 on an error, 2 on a bad flag.
 func TestExitStatus(t *testing.T) {
-	dir := t.TempDir()
-	failing := filepath.Join(dir, "failing.txt")
-	require.NoError(t, os.WriteFile(failing, []byte(sample), 0o600))
-	passing := filepath.Join(dir, "passing.txt")
-	require.NoError(t, os.WriteFile(passing, []byte(framingSample), 0o600))
+	failing := inputFile(t, sample)
+	passing := inputFile(t, framingSample)
 	cases := []struct {
 		name   string
 		args   []string
@@ -206,9 +207,7 @@ func TestBaseComparison(t *testing.T) {
 BenchmarkRoundTrip16/impl=ours@f00d-2  1000  160 ns/op
 BenchmarkEcho64K/impl=ours@f00d-2  100  2000 ns/op
 `
-	dir := t.TempDir()
-	f := filepath.Join(dir, "a.txt")
-	require.NoError(t, os.WriteFile(f, []byte(sample+older), 0o600))
+	f := inputFile(t, sample+older)
 
 	var out bytes.Buffer
 	failed, err := run(&out, nil, []string{f}, true, "ours@f00d")
